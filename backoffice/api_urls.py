@@ -1,0 +1,5 @@
+"""The /api/v1/ router: each app registers its viewsets here."""
+
+from django.urls import include, path
+
+urlpatterns = []

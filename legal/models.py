@@ -1,0 +1,1 @@
+"""Legal matters (issue: Legal). Empty until that work lands."""
