@@ -15,7 +15,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from cases.policy_presets import CN_WATERFALL, DEFAULT_BUCKET_EDGES
+from cases.policy_presets import DEFAULT_BUCKET_EDGES
 from customers.models import Customer, Jurisdiction
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
