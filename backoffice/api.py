@@ -1,13 +1,34 @@
-"""API-wide behaviour: business refusals become JSON errors, never 500s.
+"""API-wide behaviour shared by every app's ``api/`` package.
 
-A ``ValidationError`` from a service answers 400 with a message per field;
-a ``PaymentConflict`` (or any service error marked as a conflict) answers 409.
+- Business refusals become JSON errors, never 500s: a ``ValidationError``
+  from a service answers 400 with a message per field; a ``PaymentConflict``
+  (or any service error marked as a ``Conflict``) answers 409. Either way the
+  request's transaction, if any, is rolled back.
+- ``VisibleRelatedField``: a reference in a request body resolves only among
+  the rows ``backoffice.access`` lets the user see; anything else is
+  "Unknown …" (400), so a body cannot probe rows the user may not see.
+- ``CleanModelSerializer``: plain create/update go through
+  ``Model.full_clean()`` so a model's own rules (``clean()``, constraints)
+  answer 400 per field, and the acting user and reason reach the history row.
+- Permissions: ``IsAdministratorOrReadOnly`` for configuration (policies,
+  creditors, products); ``ModelPermissions`` (Django model permissions, with
+  per-action overrides) for everything else. Which *rows* a user may touch
+  is always ``backoffice.access``'s business, through ``get_queryset``.
 """
 
+import copy
+
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import status
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from backoffice.audit import record
+
+ADMINISTRATOR_GROUP = "Administrator"
 
 
 class Conflict(DjangoValidationError):
@@ -24,6 +45,116 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         from cases.services.payments import PaymentConflict
 
-        code = status.HTTP_409_CONFLICT if isinstance(exc, (Conflict, PaymentConflict)) else status.HTTP_400_BAD_REQUEST
+        code = (
+            status.HTTP_409_CONFLICT
+            if isinstance(exc, (Conflict, PaymentConflict))
+            else status.HTTP_400_BAD_REQUEST
+        )
+        set_rollback()
         return Response(validation_payload(exc), status=code)
     return drf_exception_handler(exc, context)
+
+
+def request_user(serializer: serializers.Serializer):
+    request = serializer.context.get("request")
+    return getattr(request, "user", None)
+
+
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary key that must name a row the requesting user can see.
+
+    ``access`` is one of the ``backoffice.access`` functions (``debts_for``…).
+    ``queryset`` is still passed, as ``Model.objects.none()``, only so the
+    OpenAPI generator knows the key's type; lookups use ``access``.
+    """
+
+    def __init__(self, *, access, **kwargs):
+        self.access = access
+        super().__init__(**kwargs)
+        unknown = format_lazy(_("Unknown {name}."), name=self.queryset.model._meta.verbose_name)
+        self.error_messages = {**self.error_messages, "does_not_exist": unknown, "incorrect_type": unknown}
+
+    def get_queryset(self):
+        return self.access(request_user(self))
+
+
+class CleanModelSerializer(serializers.ModelSerializer):
+    """Writes through ``Model.full_clean()`` and ``backoffice.audit.record``.
+
+    ``validate`` builds the row as it would be saved (a copy of the instance
+    being changed, or a new one with ``instance_defaults()``), runs
+    ``full_clean()`` on it, and keeps it; ``create``/``update`` save exactly
+    that row. ``clean()`` may normalise values (phones to E.164): what is saved
+    is what was validated.
+    """
+
+    change_reason = "changed through the API"
+
+    def instance_defaults(self) -> dict:
+        """Values a new row gets from outside the body (e.g. the URL's customer)."""
+        return {}
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if self.instance is not None:
+            candidate = copy.copy(self.instance)
+        else:
+            candidate = self.Meta.model(**self.instance_defaults())
+        for name, value in attrs.items():
+            setattr(candidate, name, value)
+        self.clean_candidate(candidate)
+        self._candidate = candidate
+        return attrs
+
+    def clean_candidate(self, candidate) -> None:
+        candidate.full_clean()
+
+    def create(self, validated_data):
+        return self._save_candidate()
+
+    def update(self, instance, validated_data):
+        return self._save_candidate()
+
+    def _save_candidate(self):
+        candidate = self._candidate
+        record(candidate, actor=request_user(self), reason=self.change_reason)
+        candidate.save()
+        return candidate
+
+
+def method_not_allowed(request, view) -> bool:
+    """True when the view does not answer ``request.method`` at all: the
+    permission classes let it through so the client gets 405, not 403."""
+    method = request.method.lower()
+    return method not in view.http_method_names or not hasattr(view, method)
+
+
+class IsAdministratorOrReadOnly(permissions.BasePermission):
+    """Reads for any signed-in user (rows still filtered by access);
+    writes for superusers and members of the Administrator group."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not user or not user.is_authenticated:
+            return False
+        if request.method in permissions.SAFE_METHODS or method_not_allowed(request, view):
+            return True
+        return user.is_superuser or user.groups.filter(name=ADMINISTRATOR_GROUP).exists()
+
+
+class ModelPermissions(permissions.DjangoModelPermissions):
+    """Django model permissions for writes (reads are left to access).
+
+    A view may name the permissions of its own actions in
+    ``action_permissions`` (``{"reverse": ["cases.change_payment"]}``).
+    """
+
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if method_not_allowed(request, view):
+            return True
+        required = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
+        if required is not None:
+            return request.user.has_perms(required)
+        return super().has_permission(request, view)

@@ -1,4 +1,8 @@
-"""The /api/v1/ router: each app registers its viewsets here."""
+"""The /api/v1/ routes: each app's ``api/urls.py`` contributes its viewsets."""
 
+from django.urls import include, path
 
-urlpatterns = []
+urlpatterns = [
+    path("", include("customers.api.urls")),
+    path("", include("cases.api.urls")),
+]

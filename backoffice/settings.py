@@ -149,7 +149,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # Close of business works through open debts in id ranges of this size.
 COB_CHUNK_SIZE = env.int("COB_CHUNK_SIZE", default=2000)
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Outgoing email (Django 6.1 MAILERS). Console in development; set
+# EMAIL_BACKEND (and the backend's own variables) in production.
+MAILERS = {
+    "default": {
+        "BACKEND": env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"),
+    }
+}
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ledgerline <noreply@localhost>")
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 SIMPLE_HISTORY_REVERT_DISABLED = True

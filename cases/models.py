@@ -65,9 +65,7 @@ def validate_waterfall(steps) -> None:
         if comp not in steps and not halves <= set(steps) and comp not in missing:
             missing.append(comp)
     if missing:
-        raise ValidationError(
-            {"waterfall": _("The waterfall never reaches: %s") % ", ".join(missing)}
-        )
+        raise ValidationError({"waterfall": _("The waterfall never reaches: %s") % ", ".join(missing)})
 
 
 def validate_bucket_edges(edges) -> None:
@@ -77,9 +75,7 @@ def validate_bucket_edges(edges) -> None:
         or not all(isinstance(e, int) and e > 0 for e in edges)
         or sorted(set(edges)) != edges
     ):
-        raise ValidationError(
-            {"bucket_edges": _("Bucket edges must be increasing positive whole days.")}
-        )
+        raise ValidationError({"bucket_edges": _("Bucket edges must be increasing positive whole days.")})
 
 
 class Creditor(models.Model):
@@ -156,9 +152,7 @@ class CollectionPolicy(models.Model):
                 condition=models.Q(penalty_daily_rate__gte=0), name="policy_penalty_rate_gte_0"
             ),
             models.CheckConstraint(condition=models.Q(tolerance__gte=0), name="policy_tolerance_gte_0"),
-            models.CheckConstraint(
-                condition=models.Q(charge_off_dpd__gt=0), name="policy_charge_off_gt_0"
-            ),
+            models.CheckConstraint(condition=models.Q(charge_off_dpd__gt=0), name="policy_charge_off_gt_0"),
         ]
 
     def __str__(self) -> str:
@@ -212,9 +206,7 @@ class Team(models.Model):
         blank=True,
         related_name="led_teams",
     )
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, blank=True, related_name="collection_teams"
-    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="collection_teams")
 
     history = HistoricalRecords(m2m_fields=[members])
 
@@ -244,9 +236,7 @@ class CollectionCase(models.Model):
         blank=True,
         related_name="assigned_cases",
     )
-    team = models.ForeignKey(
-        Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="cases"
-    )
+    team = models.ForeignKey(Team, on_delete=models.SET_NULL, null=True, blank=True, related_name="cases")
     priority = models.DecimalField(_("priority"), max_digits=12, decimal_places=2, default=0)
     holds = models.JSONField(_("holds"), default=list, blank=True)
     next_action_on = models.DateField(_("next action"), null=True, blank=True)

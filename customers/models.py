@@ -45,9 +45,7 @@ class Customer(models.Model):
     jurisdiction = models.CharField(
         _("jurisdiction"), max_length=2, choices=Jurisdiction.choices, default=Jurisdiction.CN
     )
-    region = models.CharField(
-        _("region"), max_length=60, blank=True, help_text=_("Province or US state.")
-    )
+    region = models.CharField(_("region"), max_length=60, blank=True, help_text=_("Province or US state."))
     time_zone = models.CharField(
         _("time zone"),
         max_length=64,
@@ -97,14 +95,10 @@ class ContactPoint(models.Model):
         EMAIL = "email", _("Email")
         ADDRESS = "address", _("Postal address")
 
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="contact_points"
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contact_points")
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     value = models.CharField(_("value"), max_length=300)
-    label = models.CharField(
-        _("label"), max_length=40, blank=True, help_text=_("home, mobile, work…")
-    )
+    label = models.CharField(_("label"), max_length=40, blank=True, help_text=_("home, mobile, work…"))
     is_workplace = models.BooleanField(_("at the workplace"), default=False)
     verified = models.BooleanField(_("verified"), default=False)
     primary = models.BooleanField(_("primary"), default=False)
@@ -118,9 +112,7 @@ class ContactPoint(models.Model):
     class Meta:
         ordering = ["customer_id", "-primary", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["customer", "kind", "value"], name="contactpoint_unique_value"
-            ),
+            models.UniqueConstraint(fields=["customer", "kind", "value"], name="contactpoint_unique_value"),
         ]
 
     def __str__(self) -> str:
@@ -128,8 +120,10 @@ class ContactPoint(models.Model):
 
     def clean(self):
         if self.kind == self.Kind.PHONE and self.value:
-            region = "CN" if self.customer_id is None else (
-                "US" if self.customer.jurisdiction == Jurisdiction.US else "CN"
+            region = (
+                "CN"
+                if self.customer_id is None
+                else ("US" if self.customer.jurisdiction == Jurisdiction.US else "CN")
             )
             self.value = normalise_phone(self.value, region)
         elif self.kind == self.Kind.EMAIL and self.value:
@@ -149,12 +143,8 @@ class ThirdPartyContact(models.Model):
         REFERENCE = "reference", _("Reference")
         OTHER = "other", _("Other")
 
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="third_parties"
-    )
-    relationship = models.CharField(
-        _("relationship"), max_length=20, choices=Relationship.choices
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="third_parties")
+    relationship = models.CharField(_("relationship"), max_length=20, choices=Relationship.choices)
     name = models.CharField(_("name"), max_length=200)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     do_not_contact = models.BooleanField(_("do not contact"), default=False)

@@ -22,12 +22,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, Sum
-from simple_history.utils import bulk_create_with_history
 
 from backoffice.audit import system_user
-from backoffice.bulk import update_rows
+from backoffice.bulk import copy_history, update_rows
 from backoffice.money import ZERO, round_down, round_half_up
-from cases.models import CollectionPolicy, Debt, Instalment, LedgerEntry
+from cases.models import CollectionPolicy, Debt, Instalment, LedgerEntry, Product
 
 SOURCE = "close_of_business"
 COST_COMPONENTS = ("interest", "penalty", "fees")
@@ -132,7 +131,6 @@ def close_chunk(*, first_id: int, last_id: int, business_date: date, actor=None)
         debts = list(
             pending_debts(business_date)
             .filter(id__gte=first_id, id__lte=last_id)
-            .select_related("product__policy")
             .select_for_update(of=("self",))
             .order_by("id")
         )
@@ -178,6 +176,11 @@ def _load(debts: list[Debt]) -> list[_DebtWork]:
             "instalment_id", flat=True
         )
     )
+    # A chunk has few products: load each policy once, not once per debt.
+    policies = {
+        product.pk: product.policy
+        for product in Product.objects.filter(pk__in={d.product_id for d in debts}).select_related("policy")
+    }
     works: dict[int, _DebtWork] = {}
     for debt in debts:
         debt.history_snapshot = tuple(getattr(debt, f) for f in AUDITED_FIELDS)
@@ -192,10 +195,11 @@ def _load(debts: list[Debt]) -> list[_DebtWork]:
         ]
         works[debt.pk] = _DebtWork(
             debt=debt,
-            policy=debt.product.policy,
+            policy=policies[debt.product_id],
             start=_start(debt),
             instalments=states,
-            cost_before=cost_before.get(debt.pk) or ZERO,
+            # SQLite sums decimals as floats; every entry is whole cents.
+            cost_before=round_half_up(Decimal(str(cost_before.get(debt.pk) or 0))),
         )
     for debt_id, inst_id, component, kind, amount, effective_on in later:
         work = works[debt_id]
@@ -253,8 +257,15 @@ def _close_debt(work: _DebtWork, business_date: date, summary: CobSummary) -> No
                 cost += state.row.interest
                 work.inst_changed.add(state.row.pk)
                 summary.interest += state.row.interest
-                _entry(work, "interest", state.row.interest, LedgerEntry.Kind.CHARGE, day,
-                       f"interest:{debt.pk}:{state.row.number}", state.row)
+                _entry(
+                    work,
+                    "interest",
+                    state.row.interest,
+                    LedgerEntry.Kind.CHARGE,
+                    day,
+                    f"interest:{debt.pk}:{state.row.number}",
+                    state.row,
+                )
         # 3. Ageing.
         overdue = [s for s in work.instalments if _overdue(s, day, policy)]
         dpd = (day - overdue[0].row.due_on).days if overdue else 0
@@ -279,7 +290,14 @@ def _close_debt(work: _DebtWork, business_date: date, summary: CobSummary) -> No
             if amount > 0:
                 cost += amount
                 summary.penalty += amount
-                _entry(work, "penalty", amount, LedgerEntry.Kind.ACCRUAL, day, f"penalty:{debt.pk}:{day.isoformat()}")
+                _entry(
+                    work,
+                    "penalty",
+                    amount,
+                    LedgerEntry.Kind.ACCRUAL,
+                    day,
+                    f"penalty:{debt.pk}:{day.isoformat()}",
+                )
         # 5. Late fees, once per missed instalment, on the first day past grace.
         for state in work.instalments:
             past_grace = _overdue_past_grace(state, day, policy)
@@ -290,8 +308,15 @@ def _close_debt(work: _DebtWork, business_date: date, summary: CobSummary) -> No
                 if fee > 0:
                     cost += fee
                     summary.fees += fee
-                    _entry(work, "fees", fee, LedgerEntry.Kind.CHARGE, day,
-                           f"late_fee:{debt.pk}:{state.row.number}", state.row)
+                    _entry(
+                        work,
+                        "fees",
+                        fee,
+                        LedgerEntry.Kind.CHARGE,
+                        day,
+                        f"late_fee:{debt.pk}:{state.row.number}",
+                        state.row,
+                    )
             state.was_overdue_past_grace = past_grace
         # 6. Charge-off.
         if debt.status == Debt.Status.OPEN and dpd >= policy.charge_off_dpd:
@@ -341,13 +366,19 @@ def _write(works: list[_DebtWork], *, actor, reason: str, summary: CobSummary) -
         for entry in work.new_entries:
             entry.reason = reason
             entry.created_by = actor
-            setattr(debt, f"{entry.component}_balance", getattr(debt, f"{entry.component}_balance") + entry.amount)
+            setattr(
+                debt, f"{entry.component}_balance", getattr(debt, f"{entry.component}_balance") + entry.amount
+            )
         entries.extend(work.new_entries)
         for state in work.instalments:
             if state.row.pk in work.inst_changed:
                 # Balances on the row move by exactly the entries written now.
                 added = sum(
-                    (e.amount for e in work.new_entries if e.instalment_id == state.row.pk and e.component == "interest"),
+                    (
+                        e.amount
+                        for e in work.new_entries
+                        if e.instalment_id == state.row.pk and e.component == "interest"
+                    ),
                     ZERO,
                 )
                 state.row.interest_balance += added
@@ -356,13 +387,9 @@ def _write(works: list[_DebtWork], *, actor, reason: str, summary: CobSummary) -
         after = tuple(getattr(debt, f) for f in AUDITED_FIELDS)
         (changed_debts if before != after else plain_debts).append(debt)
     if entries:
-        bulk_create_with_history(
-            entries, LedgerEntry, batch_size=2000, default_user=actor, default_change_reason=reason
-        )
+        LedgerEntry.objects.bulk_create(entries, batch_size=5000)
+        copy_history(LedgerEntry, entries, history_type="+", user=actor, reason=reason)
         summary.entries += len(entries)
     update_rows(Debt, changed_debts + plain_debts, AUDITED_FIELDS + CACHED_FIELDS)
-    if changed_debts:
-        Debt.history.bulk_history_create(
-            changed_debts, update=True, default_user=actor, default_change_reason=reason
-        )
+    copy_history(Debt, changed_debts, history_type="~", user=actor, reason=reason)
     update_rows(Instalment, changed_instalments, ["interest_balance"])

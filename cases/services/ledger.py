@@ -100,13 +100,9 @@ def apply_entries(
             field = INSTALMENT_FIELD[component]
             new_value = getattr(inst, field) + delta
             if new_value < 0:
-                raise ValidationError(
-                    f"This would make instalment {inst.number}'s {component} negative."
-                )
+                raise ValidationError(f"This would make instalment {inst.number}'s {component} negative.")
             setattr(inst, field, new_value)
-    created = bulk_create_with_history(
-        rows, LedgerEntry, default_user=actor, default_change_reason=reason
-    )
+    created = bulk_create_with_history(rows, LedgerEntry, default_user=actor, default_change_reason=reason)
     if save:
         # Balances are excluded from Debt's history (the entries are their
         # audit trail), so a plain UPDATE leaves no gap.
@@ -122,10 +118,6 @@ def apply_entries(
 def lock_debt(debt_id: int) -> Debt:
     """Re-read and lock a debt row (policy joined, not locked)."""
     try:
-        return (
-            Debt.objects.select_for_update(of=("self",))
-            .select_related("product__policy")
-            .get(pk=debt_id)
-        )
+        return Debt.objects.select_for_update(of=("self",)).select_related("product__policy").get(pk=debt_id)
     except Debt.DoesNotExist:
         raise ValidationError({"debt": "Unknown debt."}) from None

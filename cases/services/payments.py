@@ -7,7 +7,7 @@ one debt run one after the other and the second sees the first's effect.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
@@ -144,8 +144,10 @@ def post_payment(
         return PaymentResult(repeat, created=False)
 
 
-def _post_locked(*, debt_id, amount, received_on, reference, channel, currency, idempotency_key, actor, reason):
-    debt = lock_debt(debt_id)
+def _post_locked(
+    *, debt_id, amount, received_on, reference, channel, currency, idempotency_key, actor, reason
+):
+    debt = catch_up(lock_debt(debt_id), through=received_on - timedelta(days=1), actor=actor)
     # Re-check under the lock: the first posting may have committed meanwhile.
     repeat = _existing(reference, idempotency_key)
     if repeat is not None:
@@ -219,6 +221,24 @@ def _post_locked(*, debt_id, amount, received_on, reference, channel, currency, 
     return PaymentResult(payment, created=True)
 
 
+def catch_up(debt: Debt, *, through: date, actor) -> Debt:
+    """Close a locked debt through ``through`` before money moves on it.
+
+    A payment is allocated by the state at its received date (RULES §2):
+    the accruals of every earlier day must be on the ledger first, so posting
+    in a gap between closes gives the same ledger as posting after a daily
+    close. Dates already closed are never re-opened.
+    """
+    if debt.status not in Debt.ACTIVE_STATUSES or through < debt.opened_on:
+        return debt
+    if debt.closed_through is not None and debt.closed_through >= through:
+        return debt
+    from cases.services.close_of_business import close_chunk
+
+    close_chunk(first_id=debt.pk, last_id=debt.pk, business_date=through, actor=None)
+    return lock_debt(debt.pk)
+
+
 def _after_money_moved(debt: Debt, *, actor, reason: str) -> None:
     """Refresh last payment, limitation date and paid/open status."""
     last = debt.payments.filter(status=Payment.Status.POSTED).order_by("-received_on").first()
@@ -245,7 +265,7 @@ def reverse_payment(*, payment: Payment | int, reversed_on: date, actor=None, re
             debt_id = Payment.objects.values_list("debt_id", flat=True).get(pk=payment_id)
         except Payment.DoesNotExist:
             raise ValidationError({"payment": "Unknown payment."}) from None
-        debt = lock_debt(debt_id)
+        debt = catch_up(lock_debt(debt_id), through=reversed_on - timedelta(days=1), actor=actor)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status == Payment.Status.REVERSED:
             raise ValidationError({"payment": "This payment is already reversed."})
