@@ -240,6 +240,18 @@ class CollectionCase(models.Model):
     priority = models.DecimalField(_("priority"), max_digits=12, decimal_places=2, default=0)
     holds = models.JSONField(_("holds"), default=list, blank=True)
     next_action_on = models.DateField(_("next action"), null=True, blank=True)
+    risk_score = models.DecimalField(
+        _("risk score"),
+        max_digits=5,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Probability of paying within 30 days (0–1)."),
+    )
+    broken_promises = models.PositiveSmallIntegerField(_("broken promises"), default=0)
+    priority_reasons = models.JSONField(_("priority reasons"), default=list, blank=True)
+    stage_changed_on = models.DateField(_("stage changed on"), null=True, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
     opened_on = models.DateField(_("opened on"))
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -255,6 +267,10 @@ class CollectionCase(models.Model):
 
     def __str__(self) -> str:
         return f"Case {self.pk} · {self.customer}"
+
+    @property
+    def is_on_hold(self) -> bool:
+        return bool(self.holds)
 
 
 class Debt(models.Model):
@@ -506,3 +522,17 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.reference}: {self.amount} {self.currency}"
+
+
+from cases.work_models import (  # noqa: E402,F401  (models of this app, split for size)
+    Assignment,
+    AssignmentRule,
+    CollectorProfile,
+    ContactAttempt,
+    Dispute,
+    Hold,
+    PaymentPlan,
+    PlanInstalment,
+    PromiseToPay,
+    Settlement,
+)
