@@ -1,0 +1,1 @@
+"""REST API for policies, creditors, products, debts, payments and cases (DESIGN.md, Contracts)."""

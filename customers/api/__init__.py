@@ -1,0 +1,1 @@
+"""REST API for customers and how to reach them (DESIGN.md, Contracts)."""
