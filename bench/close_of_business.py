@@ -153,10 +153,11 @@ WITH due_today AS (
                       WHEN a.dpd <= 90 THEN 'M3' WHEN a.dpd <= 120 THEN 'M4' WHEN a.dpd <= 150 THEN 'M5'
                       WHEN a.dpd <= 180 THEN 'M6' ELSE 'M6+' END,
         penalty_balance = d.penalty_balance + a.penalty,
-        interest_balance = d.interest_balance
-            + coalesce((SELECT sum(amount) FROM interest_rows r WHERE r.debt_id = d.id), 0),
+        interest_balance = d.interest_balance + coalesce(t.interest, 0),
         closed_through = %(d)s
-    FROM accrued a WHERE a.id = d.id
+    FROM accrued a LEFT JOIN (SELECT debt_id, sum(interest) AS interest FROM due_today GROUP BY debt_id) t
+        ON t.debt_id = a.id
+    WHERE a.id = d.id
 )
 INSERT INTO bench_ledger (debt_id, component, amount, effective_on, kind, idempotency_key)
 SELECT id, 'penalty', penalty, %(d)s, 'accrual', 'penalty:' || id || ':' || %(d)s

@@ -125,12 +125,18 @@ class ContactPoint(models.Model):
                 if self.customer_id is None
                 else ("US" if self.customer.jurisdiction == Jurisdiction.US else "CN")
             )
-            self.value = normalise_phone(self.value, region)
+            try:
+                self.value = normalise_phone(self.value, region)
+            except ValidationError as exc:
+                raise ValidationError({"value": exc.messages}) from None
         elif self.kind == self.Kind.EMAIL and self.value:
             from django.core.validators import validate_email
 
             self.value = self.value.strip()
-            validate_email(self.value)
+            try:
+                validate_email(self.value)
+            except ValidationError as exc:
+                raise ValidationError({"value": exc.messages}) from None
 
 
 class ThirdPartyContact(models.Model):
@@ -161,4 +167,7 @@ class ThirdPartyContact(models.Model):
     def clean(self):
         if self.phone:
             region = "US" if self.customer_id and self.customer.jurisdiction == "US" else "CN"
-            self.phone = normalise_phone(self.phone, region)
+            try:
+                self.phone = normalise_phone(self.phone, region)
+            except ValidationError as exc:
+                raise ValidationError({"phone": exc.messages}) from None

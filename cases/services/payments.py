@@ -12,7 +12,9 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
+from backoffice.api import Conflict
 from backoffice.audit import record
 from backoffice.money import ZERO, to_money
 from cases.models import Debt, Instalment, LedgerEntry, Payment
@@ -38,13 +40,20 @@ def _existing(reference: str, idempotency_key: str | None) -> Payment | None:
     return found
 
 
-def _check_repeat(payment: Payment, *, debt_id: int, amount: Decimal, reference: str) -> None:
-    if payment.debt_id != debt_id or payment.amount != amount or payment.reference != reference:
+def _check_repeat(
+    payment: Payment, *, debt_id: int, amount: Decimal, reference: str, received_on: date
+) -> None:
+    if (
+        payment.debt_id != debt_id
+        or payment.amount != amount
+        or payment.reference != reference
+        or payment.received_on != received_on
+    ):
         raise PaymentConflict(
             {
                 "reference": (
                     f"Payment {payment.reference} was already posted with different "
-                    "details (debt, amount or reference)."
+                    "details (debt, amount, date or reference)."
                 )
             }
         )
@@ -97,13 +106,15 @@ def post_payment(
     idempotency_key: str | None = None,
     actor=None,
     reason: str = "payment received",
+    today: date | None = None,
 ) -> PaymentResult:
     """Post a payment to a debt and allocate it by the waterfall.
 
     Raises ``ValidationError`` for a non-positive amount, an unknown debt, a
-    currency that is not the debt's, a closed debt, or an overpayment beyond
-    the policy's tolerance; ``PaymentConflict`` when the reference was used
-    for a different payment. Nothing is written when it raises.
+    currency that is not the debt's, a date after ``today`` (default: the
+    local date), or an overpayment beyond the policy's tolerance;
+    ``Conflict`` for a closed debt and ``PaymentConflict`` when the reference
+    was used for a different payment. Nothing is written when it raises.
     """
     try:
         amount = to_money(amount)
@@ -111,6 +122,9 @@ def post_payment(
         raise ValidationError({"amount": "Amount must be a decimal number."}) from None
     if amount <= 0:
         raise ValidationError({"amount": "Amount must be greater than zero."})
+    today = today or timezone.localdate()
+    if received_on > today:
+        raise ValidationError({"received_on": "A payment cannot be received in the future."})
     reference = (reference or "").strip()
     if not reference:
         raise ValidationError({"reference": "A payment needs its external reference."})
@@ -120,7 +134,7 @@ def post_payment(
 
     repeat = _existing(reference, idempotency_key)
     if repeat is not None:
-        _check_repeat(repeat, debt_id=debt_id, amount=amount, reference=reference)
+        _check_repeat(repeat, debt_id=debt_id, amount=amount, reference=reference, received_on=received_on)
         return PaymentResult(repeat, created=False)
     try:
         with transaction.atomic():
@@ -140,7 +154,7 @@ def post_payment(
         repeat = _existing(reference, idempotency_key)
         if repeat is None:
             raise
-        _check_repeat(repeat, debt_id=debt_id, amount=amount, reference=reference)
+        _check_repeat(repeat, debt_id=debt_id, amount=amount, reference=reference, received_on=received_on)
         return PaymentResult(repeat, created=False)
 
 
@@ -151,12 +165,12 @@ def _post_locked(
     # Re-check under the lock: the first posting may have committed meanwhile.
     repeat = _existing(reference, idempotency_key)
     if repeat is not None:
-        _check_repeat(repeat, debt_id=debt_id, amount=amount, reference=reference)
+        _check_repeat(repeat, debt_id=debt_id, amount=amount, reference=reference, received_on=received_on)
         return PaymentResult(repeat, created=False)
     if currency and currency != debt.currency:
         raise ValidationError({"currency": f"This debt is in {debt.currency}, not {currency}."})
     if debt.status not in Debt.ACTIVE_STATUSES:
-        raise ValidationError({"debt": f"The debt is {debt.get_status_display().lower()}."})
+        raise Conflict({"debt": f"The debt is {debt.get_status_display().lower()}."})
     if received_on < debt.opened_on:
         raise ValidationError({"received_on": "A payment cannot predate the account."})
     instalments = list(Instalment.objects.select_for_update().filter(debt=debt))
@@ -253,12 +267,16 @@ def _after_money_moved(debt: Debt, *, actor, reason: str) -> None:
     debt.save(update_fields=["last_payment_on", "limitation_on", "status"])
 
 
-def reverse_payment(*, payment: Payment | int, reversed_on: date, actor=None, reason: str) -> Payment:
+def reverse_payment(
+    *, payment: Payment | int, reversed_on: date, actor=None, reason: str, today: date | None = None
+) -> Payment:
     """Post the exact negative of a payment's allocation (a returned transfer,
     a bounced check). The reversal is effective on ``reversed_on``; accruals
     already closed are not re-opened (RULES §2)."""
     if not (reason or "").strip():
         raise ValidationError({"reason": "Say why the payment is reversed."})
+    if reversed_on > (today or timezone.localdate()):
+        raise ValidationError({"reversed_on": "A reversal cannot be dated in the future."})
     payment_id = payment.pk if isinstance(payment, Payment) else payment
     with transaction.atomic():
         try:
@@ -268,7 +286,7 @@ def reverse_payment(*, payment: Payment | int, reversed_on: date, actor=None, re
         debt = catch_up(lock_debt(debt_id), through=reversed_on - timedelta(days=1), actor=actor)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         if payment.status == Payment.Status.REVERSED:
-            raise ValidationError({"payment": "This payment is already reversed."})
+            raise Conflict({"payment": "This payment is already reversed."})
         if reversed_on < payment.received_on:
             raise ValidationError({"reversed_on": "A reversal cannot predate the payment."})
         entries = list(payment.ledger_entries.filter(kind=LedgerEntry.Kind.PAYMENT).order_by("id"))
