@@ -47,7 +47,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "simple_history",
-    "django_celery_beat",
+    "backoffice.apps.CeleryBeatConfig",
     "backoffice",
     "customers",
     "cases",
@@ -149,11 +149,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 # Close of business works through open debts in id ranges of this size.
 COB_CHUNK_SIZE = env.int("COB_CHUNK_SIZE", default=2000)
 
-# Outgoing email (Django 6.1 MAILERS). Console in development; set
-# EMAIL_BACKEND (and the backend's own variables) in production.
+# Outgoing email (Django 6.1 MAILERS): console in development, SMTP when
+# DEBUG is false unless EMAIL_BACKEND says otherwise.
 MAILERS = {
     "default": {
-        "BACKEND": env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"),
+        "BACKEND": env.str(
+            "EMAIL_BACKEND",
+            default="django.core.mail.backends."
+            + ("console.EmailBackend" if DEBUG else "smtp.EmailBackend"),
+        ),
     }
 }
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ledgerline <noreply@localhost>")
