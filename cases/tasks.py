@@ -34,7 +34,8 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from backoffice.audit import system_user
-from cases.services.close_of_business import close_chunk, id_ranges
+from cases.services.close_of_business import close_chunk, id_ranges, run_close_of_business
+from cases.services.end_of_day import finish_business_day
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +100,9 @@ def close_of_business_chunk(first_id: int, last_id: int, business_date: str) -> 
 @shared_task(name="cases.tasks.close_of_business_summary")
 def close_of_business_summary(summaries: list[dict], business_date: str) -> dict:
     """Chord callback: record the night's totals in the result backend and the log."""
-    total = combine_summaries(date.fromisoformat(business_date), summaries)
+    day = date.fromisoformat(business_date)
+    total = combine_summaries(day, summaries)
+    finish_business_day(business_date=day, actor=system_user())
     logger.info("close of business %s done: %s", business_date, total)
     return total
 
@@ -127,6 +130,7 @@ def close_of_business(business_date: str | None = None, chunk_size: int | None =
     signatures = chunk_signatures(day, chunk_size)
     dispatched = {"business_date": day.isoformat(), "chunks": len(signatures), "summary_task_id": None}
     if not signatures:
+        finish_business_day(business_date=day, actor=system_user())
         dispatched["summary"] = combine_summaries(day, [])
         return dispatched
     eager = close_of_business.app.conf.task_always_eager
@@ -137,9 +141,9 @@ def close_of_business(business_date: str | None = None, chunk_size: int | None =
             # The chord already ran in this process: nothing to wait for.
             dispatched["summary"] = result.result
     else:
-        # A chord needs a result backend to join; without one the chunks
-        # still run, and each logs its own result.
-        group(signatures).apply_async()
+        # A chord needs a result backend to join the chunks before the day's
+        # finishing steps; without one this task closes the chunks itself.
+        dispatched["summary"] = run_close_of_business(business_date=day, actor=system_user()).as_dict()
     logger.info("close of business %s dispatched in %d chunks", day, len(signatures))
     return dispatched
 
@@ -163,6 +167,7 @@ def run_close_of_business_via_workers(
     signatures = chunk_signatures(business_date, chunk_size)
     total = len(signatures)
     if not signatures:
+        finish_business_day(business_date=business_date, actor=system_user())
         return combine_summaries(business_date, [])
     eager = close_of_business_chunk.app.conf.task_always_eager
     if not eager and not _has_result_backend(close_of_business_chunk):
@@ -176,6 +181,7 @@ def run_close_of_business_via_workers(
                 break
             time.sleep(poll_interval)
     summaries = result.get(timeout=max(deadline - time.monotonic(), 0.1), propagate=True)
+    finish_business_day(business_date=business_date, actor=system_user())
     if on_progress is not None:
         on_progress(total, total)
     return combine_summaries(business_date, summaries)

@@ -88,9 +88,12 @@ def id_ranges(business_date: date, chunk_size: int | None = None) -> list[tuple[
 
 def run_close_of_business(*, business_date: date, actor=None, chunk_size: int | None = None) -> CobSummary:
     """Close every pending debt through ``business_date`` in this process."""
+    from cases.services.end_of_day import finish_business_day
+
     summary = CobSummary(business_date)
     for first_id, last_id in id_ranges(business_date, chunk_size):
         summary.add(close_chunk(first_id=first_id, last_id=last_id, business_date=business_date, actor=actor))
+    finish_business_day(business_date=business_date, actor=actor)
     return summary
 
 

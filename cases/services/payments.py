@@ -20,6 +20,9 @@ from backoffice.money import ZERO, to_money
 from cases.models import Debt, Instalment, LedgerEntry, Payment
 from cases.services.ledger import EntrySpec, apply_entries, lock_debt
 from cases.services.limitation import limitation_date
+from cases.services.plans import apply_payment_to_plans
+from cases.services.promises import apply_payment_to_promises
+from cases.services.settlements import apply_payment_to_settlements
 
 
 class PaymentConflict(ValidationError):
@@ -232,6 +235,11 @@ def _post_locked(
         instalments={i.pk: i for i in instalments},
     )
     _after_money_moved(debt, actor=actor, reason=reason)
+    # Collection work the payment settles (RULES §5); the settlement step may
+    # waive the remainder and close the debt, so it runs last.
+    apply_payment_to_promises(payment=payment, actor=actor)
+    apply_payment_to_plans(payment=payment, actor=actor)
+    apply_payment_to_settlements(payment=payment, actor=actor)
     return PaymentResult(payment, created=True)
 
 

@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from backoffice.audit import system_user
 from cases.services.close_of_business import CobSummary, close_chunk, id_ranges
+from cases.services.end_of_day import finish_business_day
 from cases.tasks import run_close_of_business_via_workers
 
 
@@ -85,6 +86,7 @@ class Command(BaseCommand):
             chunk = close_chunk(first_id=first_id, last_id=last_id, business_date=business_date, actor=actor)
             summary.add(chunk)
             bar.set_postfix(debts=summary.debts, entries=summary.entries, refresh=False)
+        finish_business_day(business_date=business_date, actor=actor)
         return summary
 
     def _via_workers(self, business_date: date, chunk_size: int | None, timeout: float, show_progress: bool):

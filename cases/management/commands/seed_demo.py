@@ -1,0 +1,59 @@
+"""``manage.py seed_demo [--customers N]``: a demo portfolio to click through.
+
+Builds the book described in ``cases.demo`` (every bucket and status, made
+by the real services) and one login per role. Running it again on a
+database that already holds the demo says so and changes nothing.
+"""
+
+from datetime import date, timedelta
+
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from tqdm import tqdm
+
+from backoffice.roles import ROLE_NAMES
+from cases.demo import DEMO_PASSWORD, build_demo_portfolio, demo_exists
+
+
+class Command(BaseCommand):
+    help = "Fill the database with a demo portfolio and one demo user per role."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--customers", type=int, default=2000, help="How many customers (default 2000).")
+        parser.add_argument(
+            "--business-date",
+            type=date.fromisoformat,
+            default=None,
+            help="Last business date closed (YYYY-MM-DD; default yesterday).",
+        )
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed (default 2026).")
+
+    def handle(self, *args, customers, business_date, seed, verbosity, **options):
+        if customers < 1:
+            raise CommandError("--customers must be at least 1")
+        if demo_exists():
+            self.stdout.write("Demo data already exists; nothing to do.")
+            return
+        if Group.objects.filter(name__in=ROLE_NAMES).count() < len(ROLE_NAMES):
+            call_command("setup_roles", verbosity=0, stdout=self.stdout)
+        business_date = business_date or timezone.localdate() - timedelta(days=1)
+
+        def progress(iterable=None, **kwargs):
+            return tqdm(iterable, disable=verbosity < 1, leave=False, **kwargs)
+
+        summary, users = build_demo_portfolio(
+            customers=customers, business_date=business_date, seed=seed, progress=progress
+        )
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo portfolio closed through {summary.business_date}: {summary.customers} customers, "
+                f"{summary.debts} debts, {summary.payments} payments."
+            )
+        )
+        self.stdout.write("Statuses: " + ", ".join(f"{k} {v}" for k, v in summary.statuses.items()))
+        self.stdout.write("Buckets:  " + ", ".join(f"{k} {v}" for k, v in summary.buckets.items()))
+        self.stdout.write(f"\nLogins (password {DEMO_PASSWORD!r}) at http://127.0.0.1:8000/admin/")
+        for username, role in users:
+            self.stdout.write(f"  {username:<12} {role}")

@@ -1,0 +1,21 @@
+"""What the business day does after every debt is closed through it.
+
+Close of business runs per chunk of debts; the steps here work across
+cases (promises, plans, settlements, stages, queue priorities) and run once
+all chunks for the date are done. Each step is idempotent, so running this
+twice for one date changes nothing the second time.
+"""
+
+from datetime import date
+
+from backoffice.audit import system_user
+from cases.services.plans import mark_missed_plan_instalments
+from cases.services.promises import settle_due_promises
+from cases.services.settlements import expire_settlements
+
+
+def finish_business_day(*, business_date: date, actor=None) -> None:
+    actor = actor or system_user()
+    settle_due_promises(business_date=business_date, actor=actor)
+    mark_missed_plan_instalments(business_date=business_date, actor=actor)
+    expire_settlements(business_date=business_date, actor=actor)
