@@ -155,8 +155,7 @@ MAILERS = {
     "default": {
         "BACKEND": env.str(
             "EMAIL_BACKEND",
-            default="django.core.mail.backends."
-            + ("console.EmailBackend" if DEBUG else "smtp.EmailBackend"),
+            default="django.core.mail.backends." + ("console.EmailBackend" if DEBUG else "smtp.EmailBackend"),
         ),
     }
 }

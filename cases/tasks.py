@@ -36,6 +36,11 @@ from django.utils import timezone
 from backoffice.audit import system_user
 from cases.services.close_of_business import close_chunk, id_ranges, run_close_of_business
 from cases.services.end_of_day import finish_business_day
+from cases.tasks_assignment import (  # noqa: F401  (registers the tasks with workers)
+    auto_assign_cases,
+    refresh_case_priorities,
+    refresh_case_stages,
+)
 
 logger = logging.getLogger(__name__)
 

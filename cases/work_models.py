@@ -58,7 +58,9 @@ class AssignmentRule(models.Model):
     )
     match_collector_language = models.BooleanField(_("collector must speak the language"), default=True)
     match_collector_region = models.BooleanField(_("collector must cover the region"), default=False)
-    last_assigned = models.ForeignKey(USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_assigned = models.ForeignKey(
+        USER, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     history = HistoricalRecords()
 
@@ -133,7 +135,11 @@ class ContactAttempt(models.Model):
         "customers.ContactPoint", on_delete=models.PROTECT, null=True, blank=True, related_name="attempts"
     )
     third_party = models.ForeignKey(
-        "customers.ThirdPartyContact", on_delete=models.PROTECT, null=True, blank=True, related_name="attempts"
+        "customers.ThirdPartyContact",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="attempts",
     )
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     direction = models.CharField(
@@ -153,10 +159,15 @@ class ContactAttempt(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["case", "started_at"]), models.Index(fields=["created_by", "started_at"])]
+        indexes = [
+            models.Index(fields=["case", "started_at"]),
+            models.Index(fields=["created_by", "started_at"]),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_channel_display()} · {self.get_outcome_display()} · {self.started_at:%Y-%m-%d %H:%M}"
+        return (
+            f"{self.get_channel_display()} · {self.get_outcome_display()} · {self.started_at:%Y-%m-%d %H:%M}"
+        )
 
     @property
     def reached_debtor(self) -> bool:

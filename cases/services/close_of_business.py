@@ -123,6 +123,8 @@ class _DebtWork:
     later_cost: dict = field(default_factory=lambda: defaultdict(lambda: ZERO))
     new_entries: list = field(default_factory=list)
     inst_changed: set = field(default_factory=set)
+    # Instalments whose interest a payment on their due date already charged.
+    interest_charged: set = field(default_factory=set)
 
 
 def close_chunk(*, first_id: int, last_id: int, business_date: date, actor=None) -> CobSummary:
@@ -212,6 +214,8 @@ def _load(debts: list[Debt]) -> list[_DebtWork]:
                 work.cost_before += amount
             continue
         if inst_id is not None and component in ("principal", "interest"):
+            if component == "interest" and kind == LedgerEntry.Kind.CHARGE:
+                work.interest_charged.add(inst_id)
             work.later_inst[effective_on].append((inst_id, component, amount))
             # Wind the instalment back to the day before the first date to close.
             for state in work.instalments:
@@ -255,7 +259,11 @@ def _close_debt(work: _DebtWork, business_date: date, summary: CobSummary) -> No
         cost += work.later_cost.get(day, ZERO)
         # 2. Contractual interest of the instalments due today.
         for state in work.instalments:
-            if state.row.due_on == day and state.row.interest > 0:
+            if (
+                state.row.due_on == day
+                and state.row.interest > 0
+                and state.row.pk not in work.interest_charged
+            ):
                 state.interest += state.row.interest
                 cost += state.row.interest
                 work.inst_changed.add(state.row.pk)
@@ -329,6 +337,37 @@ def _close_debt(work: _DebtWork, business_date: date, summary: CobSummary) -> No
         day += timedelta(days=1)
     debt.closed_through = business_date
     summary.debts += 1
+
+
+def interest_due_specs(*, debt: Debt, instalments: list[Instalment], day: date) -> list:
+    """Interest entries for instalments falling due on ``day`` not yet charged.
+
+    A payment received on a due date pays that day's instalment in full
+    (RULES §2: close of business sees the day's payments first, but an
+    on-time payer must not end the day owing the interest just charged), so
+    posting it charges that interest first under the same key close of
+    business would use; close of business then finds it charged.
+    """
+    from cases.services.ledger import EntrySpec
+
+    due = [i for i in instalments if i.due_on == day and i.interest > 0]
+    if not due:
+        return []
+    keys = {f"interest:{debt.pk}:{i.number}": i for i in due}
+    done = set(LedgerEntry.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+    return [
+        EntrySpec(
+            component="interest",
+            amount=inst.interest,
+            kind=LedgerEntry.Kind.CHARGE,
+            effective_on=day,
+            key=key,
+            source=SOURCE,
+            instalment=inst,
+        )
+        for key, inst in keys.items()
+        if key not in done
+    ]
 
 
 def _capped(amount: Decimal, allowed: Decimal | None, cost: Decimal) -> Decimal:

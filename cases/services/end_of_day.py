@@ -6,12 +6,14 @@ all chunks for the date are done. Each step is idempotent, so running this
 twice for one date changes nothing the second time.
 """
 
-from datetime import date
+from datetime import date, timedelta
 
 from backoffice.audit import system_user
 from cases.services.plans import mark_missed_plan_instalments
+from cases.services.priority import refresh_priorities
 from cases.services.promises import settle_due_promises
 from cases.services.settlements import expire_settlements
+from cases.services.stages import refresh_stages
 
 
 def finish_business_day(*, business_date: date, actor=None) -> None:
@@ -19,3 +21,6 @@ def finish_business_day(*, business_date: date, actor=None) -> None:
     settle_due_promises(business_date=business_date, actor=actor)
     mark_missed_plan_instalments(business_date=business_date, actor=actor)
     expire_settlements(business_date=business_date, actor=actor)
+    refresh_stages(business_date=business_date, actor=actor)
+    # The queue this builds serves the next working day.
+    refresh_priorities(today=business_date + timedelta(days=1), actor=actor)

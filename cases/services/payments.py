@@ -15,9 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backoffice.api import Conflict
-from backoffice.audit import record
+from backoffice.audit import record, system_user
 from backoffice.money import ZERO, to_money
 from cases.models import Debt, Instalment, LedgerEntry, Payment
+from cases.services.close_of_business import close_chunk, interest_due_specs
 from cases.services.ledger import EntrySpec, apply_entries, lock_debt
 from cases.services.limitation import limitation_date
 from cases.services.plans import apply_payment_to_plans
@@ -177,6 +178,15 @@ def _post_locked(
     if received_on < debt.opened_on:
         raise ValidationError({"received_on": "A payment cannot predate the account."})
     instalments = list(Instalment.objects.select_for_update().filter(debt=debt))
+    due_today = interest_due_specs(debt=debt, instalments=instalments, day=received_on)
+    if due_today:
+        apply_entries(
+            debt=debt,
+            specs=due_today,
+            actor=system_user(),
+            reason=f"interest due {received_on.isoformat()}",
+            instalments={i.pk: i for i in instalments},
+        )
     parts, leftover = allocate(debt=debt, instalments=instalments, amount=amount, received_on=received_on)
     policy = debt.product.policy
     if leftover > 0 and leftover > policy.tolerance and not policy.allow_credit_balance:
@@ -255,8 +265,6 @@ def catch_up(debt: Debt, *, through: date, actor) -> Debt:
         return debt
     if debt.closed_through is not None and debt.closed_through >= through:
         return debt
-    from cases.services.close_of_business import close_chunk
-
     close_chunk(first_id=debt.pk, last_id=debt.pk, business_date=through, actor=None)
     return lock_debt(debt.pk)
 

@@ -140,6 +140,10 @@ def place_debt(
                 reason=reason,
                 instalments={row.pk: row for row in rows},
             )
+            if case.assigned_to_id is None:
+                from cases.tasks_assignment import auto_assign_cases
+
+                transaction.on_commit(lambda: auto_assign_cases.delay(case_ids=[case.pk]))
             return debt
     except IntegrityError as exc:
         raise ValidationError(

@@ -35,6 +35,7 @@ from backoffice.money import ZERO, round_half_up
 from cases.models import BALANCE_FIELD, CollectionCase, Debt, PromiseToPay
 from cases.selectors_work import outstanding_callbacks
 from cases.services.assignment import case_ids_of
+from cases.services.promises import BROKEN_PROMISE_PRIORITY_BUMP
 
 FALLBACK_SCORECARD: tuple[tuple[int, Decimal], ...] = (
     (30, Decimal("0.60")),
@@ -49,11 +50,15 @@ PRIORITY_FIELDS = ["priority", "priority_reasons", "next_action_on"]
 
 @dataclass(frozen=True)
 class PriorityWeights:
-    """Points added on top of the expected recovery."""
+    """Points added on top of the expected recovery.
+
+    The broken-promise weight is the promises service's own bump, so a case
+    scores the same whether the bump was just added there or recomputed here.
+    """
 
     promise_due_today: Decimal = Decimal("1000.00")
     callback_due: Decimal = Decimal("500.00")
-    per_broken_promise: Decimal = Decimal("250.00")
+    per_broken_promise: Decimal = BROKEN_PROMISE_PRIORITY_BUMP
 
 
 DEFAULT_WEIGHTS = PriorityWeights()

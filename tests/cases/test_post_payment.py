@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from cases.models import Debt, LedgerEntry, Payment
+from cases.selectors import ledger_mismatches
 from cases.services import PaymentConflict, post_payment, reverse_payment
 from cases.services.close_of_business import close_chunk
 from tests.factories import make_debt
@@ -218,3 +219,18 @@ def test_posting_in_a_gap_first_accrues_the_days_before_the_payment():
     assert Decimal(result.payment.allocation["penalty"]) == Decimal("3.00")
     debt.refresh_from_db()
     assert debt.closed_through == date(2026, 2, 9)
+
+
+def test_paying_an_instalment_in_full_on_its_due_date_keeps_the_account_current():
+    debt = make_debt()
+    result = post_payment(debt=debt, amount="1050.00", received_on=date(2026, 1, 31), reference="ONTIME")
+    # The interest falling due that day is charged first, so the payment
+    # covers exactly instalment #1: interest, then its principal.
+    assert alloc(result.payment) == {"interest": Decimal("50.00"), "principal": Decimal("1000.00")}
+    debt = closed(debt, date(2026, 2, 10))
+    assert debt.days_past_due == 0 and debt.bucket == "current"
+    first = debt.instalments.get(number=1)
+    assert first.owed == 0
+    # Close of business found that interest charged and did not charge it again.
+    assert debt.ledger_entries.filter(component="interest", instalment=first, kind="charge").count() == 1
+    assert list(ledger_mismatches()) == []

@@ -1,0 +1,56 @@
+# Ledgerline developer tasks. Only Python 3.12+ is needed: SQLite is the
+# default database and Celery runs tasks eagerly when no broker is set.
+#
+#   make demo    virtualenv, migrations, roles, demo portfolio, dev server
+#   make test    the test suite            make lint   ruff check + format check
+#   make bench   close-of-business benchmark (needs DATABASE_URL=postgres://…)
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PY_CANDIDATES := python3.13 python3.12 python3 $(wildcard $(HOME)/.pyenv/versions/3.1[23]*/bin/python3)
+DEMO_CUSTOMERS ?= 2000
+BENCH_DEBTS ?= 100000
+
+.PHONY: venv migrate roles demo test lint bench
+
+venv: $(STAMP)
+
+# Rebuilt only when the requirements change; the first Python 3.12+ found wins.
+$(STAMP): requirements.txt requirements-dev.txt
+	@set -e; \
+	if [ ! -x $(PYTHON) ]; then \
+		py=""; \
+		for candidate in $(PY_CANDIDATES); do \
+			if command -v "$$candidate" >/dev/null 2>&1 && \
+				"$$candidate" -c "import sys; sys.exit(sys.version_info < (3, 12))" >/dev/null 2>&1; then \
+				py="$$candidate"; break; \
+			fi; \
+		done; \
+		if [ -z "$$py" ]; then echo "Python 3.12 or newer is required; none found." >&2; exit 1; fi; \
+		echo "Creating $(VENV) with $$py"; \
+		"$$py" -m venv $(VENV); \
+	fi; \
+	$(PYTHON) -m pip install --quiet --upgrade pip; \
+	$(PYTHON) -m pip install --quiet -r requirements-dev.txt; \
+	touch $(STAMP)
+
+migrate: venv
+	$(PYTHON) manage.py migrate --noinput
+
+roles: migrate
+	$(PYTHON) manage.py setup_roles
+
+demo: roles
+	$(PYTHON) manage.py seed_demo --customers $(DEMO_CUSTOMERS)
+	$(PYTHON) manage.py runserver 127.0.0.1:8000
+
+test: venv
+	$(VENV)/bin/pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: venv
+	$(PYTHON) bench/close_of_business.py --debts $(BENCH_DEBTS)

@@ -1,0 +1,108 @@
+"""National IDs are masked unless the user may view them in full (DESIGN.md)."""
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from customers.models import Customer
+from tests.factories import CustomerFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+FULL_ID = "110101199001011234"
+MASKED = "**************1234"
+
+
+def _user(*codenames):
+    user = UserFactory()
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="customers", codename__in=codenames)
+    )
+    return user
+
+
+@pytest.fixture
+def customer():
+    return CustomerFactory(national_id=FULL_ID)
+
+
+@pytest.fixture
+def viewer(client):
+    client.force_login(_user("view_customer", "change_customer"))
+    return client
+
+
+@pytest.fixture
+def revealer(client):
+    client.force_login(_user("view_customer", "change_customer", "view_full_id"))
+    return client
+
+
+def test_changelist_masks_id_without_permission(viewer, customer):
+    page = viewer.get(reverse("admin:customers_customer_changelist")).content.decode()
+    assert MASKED in page
+    assert FULL_ID not in page
+
+
+def test_changelist_shows_full_id_with_permission(revealer, customer):
+    page = revealer.get(reverse("admin:customers_customer_changelist")).content.decode()
+    assert FULL_ID in page
+
+
+def test_change_form_masks_id_without_permission(viewer, customer):
+    response = viewer.get(reverse("admin:customers_customer_change", args=[customer.pk]))
+    page = response.content.decode()
+    assert MASKED in page
+    assert FULL_ID not in page
+    assert "national_id" not in response.context["adminform"].form.fields
+
+
+def test_change_form_shows_full_id_with_permission(revealer, customer):
+    response = revealer.get(reverse("admin:customers_customer_change", args=[customer.pk]))
+    assert FULL_ID in response.content.decode()
+    assert "national_id" in response.context["adminform"].form.fields
+
+
+def test_saving_without_permission_keeps_the_stored_id(viewer, customer):
+    url = reverse("admin:customers_customer_change", args=[customer.pk])
+    data = {
+        "kind": "person",
+        "name": "改名",
+        "preferred_language": "zh-hans",
+        "jurisdiction": "CN",
+        "national_id": "999",
+        "contact_points-TOTAL_FORMS": "0",
+        "contact_points-INITIAL_FORMS": "0",
+        "third_parties-TOTAL_FORMS": "0",
+        "third_parties-INITIAL_FORMS": "0",
+    }
+    response = viewer.post(url, data)
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.name == "改名"
+    assert customer.national_id == FULL_ID
+
+
+def test_search_matches_the_full_id_without_permission(viewer, customer):
+    CustomerFactory(national_id="110101199001019999")
+    response = viewer.get(reverse("admin:customers_customer_changelist"), {"q": FULL_ID})
+    assert list(response.context["cl"].result_list) == [customer]
+    # The typed query is echoed back; the row itself shows the masked ID.
+    assert f'<td class="field-masked_national_id">{MASKED}</td>' in response.content.decode()
+
+
+def test_history_masks_id_changes_without_permission(viewer, customer):
+    customer.national_id = "110101199001015678"
+    customer.save()
+    page = viewer.get(reverse("admin:customers_customer_history", args=[customer.pk])).content.decode()
+    assert "110101199001015678" not in page
+    assert FULL_ID not in page
+    assert "**************5678" in page
+
+
+def test_old_version_form_masks_id_without_permission(viewer, customer):
+    version = Customer.history.filter(id=customer.pk).first()
+    url = reverse("admin:customers_customer_simple_history", args=[customer.pk, version.history_id])
+    page = viewer.get(url).content.decode()
+    assert FULL_ID not in page
+    assert MASKED in page
