@@ -11,7 +11,25 @@ permission see all rows; everyone else sees none. Row-level rules per role
 
 from django.db.models import QuerySet
 
-from cases.models import CollectionCase, CollectionPolicy, Creditor, Debt, LedgerEntry, Payment, Product
+from cases.models import (
+    Assignment,
+    AssignmentRule,
+    CollectionCase,
+    CollectionPolicy,
+    CollectorProfile,
+    ContactAttempt,
+    Creditor,
+    Debt,
+    Dispute,
+    Instalment,
+    LedgerEntry,
+    Payment,
+    PaymentPlan,
+    Product,
+    PromiseToPay,
+    Settlement,
+    Team,
+)
 from customers.models import ContactPoint, Customer, ThirdPartyContact
 
 
@@ -64,6 +82,46 @@ def products_for(user) -> QuerySet:
 
 def policies_for(user) -> QuerySet:
     return _restrict(user, CollectionPolicy.objects.all())
+
+
+def instalments_for(user) -> QuerySet:
+    return _restrict(user, Instalment.objects.all())
+
+
+def teams_for(user) -> QuerySet:
+    return _restrict(user, Team.objects.all())
+
+
+def assignments_for(user) -> QuerySet:
+    return _restrict(user, Assignment.objects.all())
+
+
+def assignment_rules_for(user) -> QuerySet:
+    return _restrict(user, AssignmentRule.objects.all())
+
+
+def collector_profiles_for(user) -> QuerySet:
+    return _restrict(user, CollectorProfile.objects.all())
+
+
+def contacts_for(user) -> QuerySet:
+    return _restrict(user, ContactAttempt.objects.all())
+
+
+def promises_for(user) -> QuerySet:
+    return _restrict(user, PromiseToPay.objects.all())
+
+
+def plans_for(user) -> QuerySet:
+    return _restrict(user, PaymentPlan.objects.all())
+
+
+def settlements_for(user) -> QuerySet:
+    return _restrict(user, Settlement.objects.all())
+
+
+def disputes_for(user) -> QuerySet:
+    return _restrict(user, Dispute.objects.all())
 
 
 def can_view_full_id(user) -> bool:
