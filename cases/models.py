@@ -127,6 +127,32 @@ class CollectionPolicy(models.Model):
     limitation_years = models.PositiveSmallIntegerField(_("limitation (years)"), default=3)
     contact_hours_start = models.PositiveSmallIntegerField(_("contact from (hour)"), default=8)
     contact_hours_end = models.PositiveSmallIntegerField(_("contact until (hour)"), default=22)
+    # RULES §4 limits; null means the rule does not apply in this jurisdiction.
+    calls_answered_per_day = models.PositiveSmallIntegerField(
+        _("answered calls per debtor per day"), null=True, blank=True
+    )
+    unanswered_calls_per_number_per_day = models.PositiveSmallIntegerField(
+        _("unanswered calls per number per day"), null=True, blank=True
+    )
+    call_attempts_per_7_days = models.PositiveSmallIntegerField(
+        _("call attempts per debt in 7 days"), null=True, blank=True
+    )
+    quiet_days_after_conversation = models.PositiveSmallIntegerField(
+        _("no calls for N days after a conversation"), null=True, blank=True
+    )
+    messages_per_day = models.PositiveSmallIntegerField(
+        _("SMS/email per debt per day"), null=True, blank=True
+    )
+    validation_notice_days = models.PositiveSmallIntegerField(
+        _("validation notice within N days of first contact"), null=True, blank=True
+    )
+    rule_modes = models.JSONField(
+        _("rule modes"),
+        default=dict,
+        blank=True,
+        help_text=_('Rule ID → "enforce" or "advise"; advise is allowed only for US rules, never holds.'),
+    )
+    first_party = models.BooleanField(_("first-party creditor (outside the FDCPA)"), default=False)
     promise_grace_days = models.PositiveSmallIntegerField(_("promise grace days"), default=2)
     plan_default_after_missed = models.PositiveSmallIntegerField(
         _("plan defaults after missed instalments"), default=2
@@ -524,6 +550,12 @@ class Payment(models.Model):
         return f"{self.reference}: {self.amount} {self.currency}"
 
 
+from cases.dunning_models import (  # noqa: E402,F401  (models of this app, split for size)
+    DunningFiring,
+    DunningStep,
+    Message,
+    MessageTemplate,
+)
 from cases.work_models import (  # noqa: E402,F401  (models of this app, split for size)
     Assignment,
     AssignmentRule,
