@@ -159,6 +159,15 @@ MAILERS = {
         ),
     }
 }
+# SMS: "console" (print), "file" (append JSON lines to SMS_FILE_PATH) or
+# "http" (POST to SMS_HTTP_URL with SMS_HTTP_TOKEN). Delivery receipts come
+# back to /hooks/sms/receipt/ signed with SMS_WEBHOOK_SECRET (HMAC-SHA256).
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / "sms-outbox.jsonl")
+SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
+SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
+SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
+SMS_WEBHOOK_SECRET = env.str("SMS_WEBHOOK_SECRET", default="" if not DEBUG else "dev-sms-webhook-secret")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ledgerline <noreply@localhost>")
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
