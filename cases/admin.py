@@ -8,7 +8,9 @@ The admin is a thin layer: money moves only through the services.
 - The ledger is append-only: nobody adds, changes or deletes an entry here.
 - A payment is added through ``post_payment`` (a custom add view) and
   reversed through ``reverse_payment`` (an action with a reason and a date).
-- Cases are read-only for now; assignment will come with its service.
+- Cases and collection work (assignment, contacts, promises, plans,
+  settlements, disputes, "My queue" and the case page) live in
+  ``cases.admin_work`` and ``cases.admin_views``, registered from here.
 """
 
 from django import forms
@@ -24,17 +26,16 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from backoffice.access import (
-    cases_for,
     creditors_for,
     debts_for,
     ledger_for,
     payments_for,
     policies_for,
     products_for,
+    teams_for,
 )
 from backoffice.admin import EstimatedCountPaginator, ReadOnlyInlineMixin
 from cases.models import (
-    CollectionCase,
     CollectionPolicy,
     Creditor,
     Debt,
@@ -150,35 +151,8 @@ class TeamAdmin(SimpleHistoryAdmin):
     filter_horizontal = ("members",)
     raw_id_fields = ("lead",)
 
-    # backoffice.access has no ``teams_for`` yet; teams are not customer
-    # data, so the model permission alone decides.
-
-
-# --- cases ----------------------------------------------------------------
-
-
-class CaseDebtInline(ReadOnlyInlineMixin, admin.TabularInline):
-    model = Debt
-    fk_name = "case"
-    fields = ("account_number", "creditor", "status", "bucket", "days_past_due", "principal_balance")
-    show_change_link = True
-
     def get_queryset(self, request):
-        return debts_for(request.user).select_related("creditor")
-
-
-@admin.register(CollectionCase)
-class CollectionCaseAdmin(ReadOnlyAdmin):
-    list_display = ("__str__", "stage", "assigned_to", "team", "priority", "next_action_on", "opened_on")
-    list_filter = ("stage", "team")
-    search_fields = ("customer__name", "debts__account_number")
-    list_select_related = ("customer", "assigned_to", "team")
-    inlines = [CaseDebtInline]
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-
-    def get_queryset(self, request):
-        return cases_for(request.user)
+        return teams_for(request.user)
 
 
 # --- debts ------------------------------------------------------------------
@@ -498,3 +472,7 @@ class PaymentAdmin(ReadOnlyAdmin):
             "submit_label": _("Reverse payments"),
         }
         return TemplateResponse(request, "admin/cases/payment/service_form.html", context)
+
+
+# Collection work: registered on import (Django's autodiscovery loads only this module).
+from cases import admin_work  # noqa: E402,F401
