@@ -303,6 +303,8 @@ class CollectionCaseSerializer(serializers.ModelSerializer):
             "assigned_to",
             "team",
             "priority",
+            "priority_reasons",
+            "risk_score",
             "holds",
             "next_action_on",
             "opened_on",

@@ -1,8 +1,10 @@
-"""``policies/``, ``creditors/``, ``products/``, ``debts/``, ``payments/``, ``cases/``."""
+"""``policies/``, ``creditors/``, ``products/``, ``debts/``, ``payments/``, ``cases/``, and
+the collection work: ``teams/``, ``contacts/``, ``promises/``, ``plans/``,
+``settlements/``, ``disputes/``."""
 
 from rest_framework.routers import SimpleRouter
 
-from cases.api import views
+from cases.api import views, work_views
 
 router = SimpleRouter()
 router.register("policies", views.PolicyViewSet, basename="policy")
@@ -11,5 +13,11 @@ router.register("products", views.ProductViewSet, basename="product")
 router.register("debts", views.DebtViewSet, basename="debt")
 router.register("payments", views.PaymentViewSet, basename="payment")
 router.register("cases", views.CollectionCaseViewSet, basename="case")
+router.register("teams", work_views.TeamViewSet, basename="team")
+router.register("contacts", work_views.ContactViewSet, basename="contact")
+router.register("promises", work_views.PromiseViewSet, basename="promise")
+router.register("plans", work_views.PlanViewSet, basename="plan")
+router.register("settlements", work_views.SettlementViewSet, basename="settlement")
+router.register("disputes", work_views.DisputeViewSet, basename="dispute")
 
 urlpatterns = router.urls

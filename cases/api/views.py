@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -28,13 +28,20 @@ from backoffice.access import (
 )
 from backoffice.api import Conflict, IsAdministratorOrReadOnly, ModelPermissions
 from cases.api import serializers as s
+from cases.api import work_serializers as w
+from cases.api.work_views import ensure_writable
 from cases.models import CollectionCase, Debt, Payment
+from cases.selectors_work import my_queue
+from cases.services.assignment import assign_cases
+from cases.services.holds import place_hold, release_hold
 from cases.services.payments import post_payment, reverse_payment
 from cases.services.placement import place_debt
+from cases.services.stages import change_stage
 
 # Configuration is created and changed, never deleted: debts and history
 # point at it (PROTECT).
 CONFIG_METHODS = ["get", "post", "put", "patch", "head", "options"]
+CASE_ACTIONS = frozenset({"assign", "stage", "place_hold", "release_hold"})
 
 
 class PolicyViewSet(viewsets.ModelViewSet):
@@ -243,6 +250,15 @@ class PaymentViewSet(
         return Response(s.PaymentSerializer(payment).data)
 
 
+class ReleasesHolds(permissions.BasePermission):
+    """Anyone who may work a case may put a hold on it (RULES §3: a hold
+    only stops contact); taking one off needs ``cases.change_collectioncase``."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("cases.change_collectioncase"))
+
+
 class CaseFilter(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(choices=CollectionCase.Stage.choices)
     customer = django_filters.NumberFilter(field_name="customer_id")
@@ -250,14 +266,124 @@ class CaseFilter(django_filters.FilterSet):
     team = django_filters.NumberFilter(field_name="team_id")
 
 
+@extend_schema_view(
+    assign=extend_schema(
+        summary="Assign the case to a collector or a team",
+        request=w.AssignSerializer,
+        responses={
+            200: w.AssignmentResultSerializer,
+            400: OpenApiResponse(description=_("Bad input, per field; nothing written.")),
+            409: OpenApiResponse(description=_("You may not assign this case (or to that target).")),
+        },
+    ),
+    stage=extend_schema(
+        summary="Move the case to a stage by hand",
+        request=w.StageChangeSerializer,
+        responses={200: w.CaseDetailSerializer, 409: OpenApiResponse(description=_("Refused."))},
+    ),
+    place_hold=extend_schema(
+        summary="Put a hold on the case",
+        request=w.HoldSerializer,
+        responses={200: w.CaseDetailSerializer, 409: OpenApiResponse(description=_("Already on it."))},
+    ),
+    release_hold=extend_schema(
+        summary="Take a hold off the case",
+        request=w.HoldSerializer,
+        responses={200: w.CaseDetailSerializer, 409: OpenApiResponse(description=_("Not on it."))},
+    ),
+    queue=extend_schema(summary="My queue: my open cases in working order", filters=False),
+)
 class CollectionCaseViewSet(viewsets.ReadOnlyModelViewSet):
-    """Collection cases: one customer, their debts. Read-only for now."""
+    """Collection cases: one customer, their debts. Cases change only
+    through the action routes (assign, stage, holds), each a service call
+    with the acting user. Stage and holds need a case the user may work
+    (``writable_cases_for``); assignment rights are ``assign_cases``'s to
+    decide. A refusal answers 409."""
 
     serializer_class = s.CollectionCaseSerializer
     filterset_class = CaseFilter
 
+    def get_permissions(self):
+        if self.action == "release_hold":
+            return [ReleasesHolds()]
+        return super().get_permissions()
+
     def get_queryset(self):
+        if self.action in CASE_ACTIONS:
+            return cases_for(self.request.user)
+        return self._cases_with_visible_debts()
+
+    def _cases_with_visible_debts(self):
         user = self.request.user
         # Only the debts this user may see are listed on a case.
         visible_debts = debts_for(user).only("id", "case_id").order_by("id")
         return cases_for(user).prefetch_related(Prefetch("debts", queryset=visible_debts))
+
+    def get_serializer_class(self):
+        return {
+            "retrieve": w.CaseDetailSerializer,
+            "queue": w.QueueCaseSerializer,
+            "assign": w.AssignSerializer,
+            "stage": w.StageChangeSerializer,
+            "place_hold": w.HoldSerializer,
+            "release_hold": w.HoldSerializer,
+        }.get(self.action, s.CollectionCaseSerializer)
+
+    def _body(self, request) -> dict:
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return body.validated_data
+
+    def _case_answer(self, case) -> Response:
+        case = self._cases_with_visible_debts().get(pk=case.pk)
+        return Response(w.CaseDetailSerializer(case, context=self.get_serializer_context()).data)
+
+    @action(detail=False, methods=["get"])
+    def queue(self, request):
+        user = request.user
+        cases = my_queue(user, today=timezone.localdate()).filter(pk__in=cases_for(user).values("pk"))
+        page = self.paginate_queryset(cases)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        case = self.get_object()
+        data = self._body(request)
+        result = assign_cases(
+            cases=[case.pk],
+            collector=data.get("collector"),
+            team=data.get("team"),
+            reason=data["reason"],
+            actor=request.user,
+        )
+        return Response(w.AssignmentResultSerializer(result.as_dict()).data)
+
+    @action(detail=True, methods=["post"])
+    def stage(self, request, pk=None):
+        case = self.get_object()
+        data = self._body(request)
+        ensure_writable(request.user, case.pk)
+        change_stage(
+            case=case,
+            stage=data["stage"],
+            reason=data["reason"],
+            today=timezone.localdate(),
+            actor=request.user,
+        )
+        return self._case_answer(case)
+
+    @action(detail=True, methods=["post"], url_path="holds", url_name="holds")
+    def place_hold(self, request, pk=None):
+        case = self.get_object()
+        data = self._body(request)
+        ensure_writable(request.user, case.pk)
+        place_hold(case=case, hold=data["hold"], reason=data["reason"], actor=request.user)
+        return self._case_answer(case)
+
+    @action(detail=True, methods=["post"], url_path="holds/release", url_name="holds-release")
+    def release_hold(self, request, pk=None):
+        case = self.get_object()
+        data = self._body(request)
+        ensure_writable(request.user, case.pk)
+        release_hold(case=case, hold=data["hold"], reason=data["reason"], actor=request.user)
+        return self._case_answer(case)
