@@ -1,11 +1,25 @@
-"""Root URLs: the admin, the REST API under /api/v1/, and its schema."""
+"""Root URLs: the admin, the REST API under /api/v1/, and its schema.
+
+The audit screens sit under /admin/audit/ and come before the admin site,
+whose catch-all pattern would otherwise take them.
+"""
 
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from backoffice import audit_views
+
 urlpatterns = [
+    path("admin/audit/", audit_views.audit_trail_view, name="audit-trail"),
+    path("admin/audit/csv/", audit_views.audit_trail_csv_view, name="audit-trail-csv"),
+    path(
+        "admin/audit/<slug:app_label>/<slug:model_name>/<int:object_id>/",
+        audit_views.audit_object_view,
+        name="audit-object",
+    ),
+    path("hooks/", include("cases.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("backoffice.api_urls")),

@@ -35,6 +35,7 @@ from backoffice.access import (
     teams_for,
 )
 from backoffice.admin import EstimatedCountPaginator, ReadOnlyInlineMixin
+from cases.admin_letters import letter_urls, preview_links
 from cases.models import (
     CollectionPolicy,
     Creditor,
@@ -280,14 +281,23 @@ class DebtAdmin(ReadOnlyAdmin):
                     "credit_balance",
                     "total",
                     "ledger_link",
+                    "letters",
                 )
             },
         ),
     )
-    readonly_fields = ("total", "ledger_link")
+    readonly_fields = ("total", "ledger_link", "letters")
 
     def get_queryset(self, request):
         return debts_for(request.user)
+
+    def get_urls(self):
+        # Before the ModelAdmin's own patterns, whose catch-all would take them.
+        return letter_urls() + super().get_urls()
+
+    @admin.display(description=_("demand letter"))
+    def letters(self, obj):
+        return preview_links(obj)
 
     @admin.display(description=_("total balance"))
     def total(self, obj):
@@ -474,5 +484,6 @@ class PaymentAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/cases/payment/service_form.html", context)
 
 
-# Collection work: registered on import (Django's autodiscovery loads only this module).
-from cases import admin_work  # noqa: E402,F401
+# Collection work, messages and the dunning ladder: registered on import
+# (Django's autodiscovery loads only this module).
+from cases import admin_messaging, admin_work  # noqa: E402,F401

@@ -57,6 +57,7 @@ from cases.models import (
 )
 from cases.policy_presets import preset
 from cases.services.close_of_business import close_chunk, run_close_of_business
+from cases.services.dunning import install_default_ladder
 from cases.services.ledger import EntrySpec, apply_entries, lock_debt
 from cases.services.payments import post_payment
 from cases.services.placement import place_debt
@@ -681,6 +682,11 @@ class DemoBuilder:
         self.place(plans)
         self.play(plans)
         self.assign()
+        # Installed after the portfolio's history is played: the ladder
+        # starts with the next close of business instead of firing every
+        # step the history already passed.
+        for product in products.values():
+            install_default_ladder(product.policy, actor=self.actor)
         self.summary.statuses = _counts("status")
         self.summary.buckets = _counts("bucket")
         return self.summary

@@ -25,6 +25,7 @@ from cases.models import (
     Debt,
     Dispute,
     Hold,
+    Message,
     Payment,
     PaymentPlan,
     PromiseToPay,
@@ -232,6 +233,24 @@ def _settlements(case_id: int, limit: int | None) -> Iterable[dict]:
             )
 
 
+def _messages(case_id: int, limit: int | None) -> Iterable[dict]:
+    """Outbound SMS, emails and letters, sent or refused, at the moment they
+    went out (or were meant to)."""
+    rows = Message.objects.filter(case_id=case_id).select_related("created_by", "template")
+    rows = rows.order_by("-created_at", "-id")
+    for m in rows[:limit]:
+        summary = f"{m.get_channel_display()} to {m.recipient}: {m.get_status_display().lower()}"
+        if m.template_id:
+            summary += f" ({m.template.code}, {m.language})"
+        if m.status == Message.Status.BLOCKED:
+            summary += f" [{', '.join(m.rules)}] {_clip(m.blocked_reason)}"
+        elif m.status == Message.Status.FAILED and m.last_error:
+            summary += f" — {_clip(m.last_error)}"
+        else:
+            summary += f" — {_clip(m.subject or m.body)}"
+        yield _event(m.sent_at or m.scheduled_for or m.created_at, "message", summary, m.created_by)
+
+
 def _stage_changes(case_id: int) -> Iterable[dict]:
     """Stage changes from the case's history (two queries: rows, then users)."""
     rows = list(
@@ -267,14 +286,14 @@ def case_timeline(case: CollectionCase | int, *, limit: int | None = None) -> li
 
     Each event is ``{"at": datetime, "kind": str, "summary": str, "actor":
     User | None}`` with kind one of contact, payment, promise, assignment,
-    stage, dispute, plan, settlement. Events known only by a business date
+    stage, dispute, plan, settlement, message. Events known only by a business date
     (a payment's received date, a dispute's opening) are placed when they
     were recorded that day, else at the start of that day. At most ``limit``
     events when given. About nine queries, whatever the case's size.
     """
     case_id = case.pk if isinstance(case, CollectionCase) else case
     events: list[dict] = []
-    for source in (_contacts, _payments, _promises, _assignments, _disputes, _plans, _settlements):
+    for source in (_contacts, _payments, _promises, _assignments, _disputes, _plans, _settlements, _messages):
         events.extend(source(case_id, limit))
     events.extend(_stage_changes(case_id))
     events.sort(key=lambda e: e["at"], reverse=True)

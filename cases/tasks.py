@@ -41,6 +41,13 @@ from cases.tasks_assignment import (  # noqa: F401  (registers the tasks with wo
     refresh_case_priorities,
     refresh_case_stages,
 )
+from cases.tasks_messaging import (  # noqa: F401  (registers the tasks with workers)
+    evaluate_ladder_chunk_task,
+    evaluate_ladder_task,
+    retry_waiting_task,
+    send_due_messages_task,
+    send_message_task,
+)
 
 logger = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ twice for one date changes nothing the second time.
 from datetime import date, timedelta
 
 from backoffice.audit import system_user
+from cases.services.dunning import evaluate_ladder
 from cases.services.plans import mark_missed_plan_instalments
 from cases.services.priority import refresh_priorities
 from cases.services.promises import settle_due_promises
@@ -24,3 +25,6 @@ def finish_business_day(*, business_date: date, actor=None) -> None:
     refresh_stages(business_date=business_date, actor=actor)
     # The queue this builds serves the next working day.
     refresh_priorities(today=business_date + timedelta(days=1), actor=actor)
+    # The ladder runs last: its call steps set tomorrow's next action, which
+    # the priority refresh above would otherwise overwrite.
+    evaluate_ladder(business_date=business_date, actor=actor)
