@@ -4,5 +4,6 @@
 """
 
 from cases.compliance.engine import ContactRequest, Decision, Refusal, decide, gather_facts
+from cases.compliance.rules import RULE_TABLE, RULES
 
-__all__ = ["ContactRequest", "Decision", "Refusal", "decide", "gather_facts"]
+__all__ = ["RULES", "RULE_TABLE", "ContactRequest", "Decision", "Refusal", "decide", "gather_facts"]

@@ -86,11 +86,22 @@ def check_contact(
     actor,
     contact_point: ContactPoint | None = None,
     third_party: ThirdPartyContact | None = None,
+    debt: Debt | None = None,
+    has_opt_out_text: bool | None = None,
+    template_code: str | None = None,
 ) -> Decision:
-    """The engine's answer for a contact, without logging anything."""
+    """The engine's answer for a contact, without logging anything.
+
+    ``debt`` narrows the per-debt counts (US 7-in-7, messages per day) to
+    that debt; without it the whole case counts (strictest). Automated
+    messages pass ``has_opt_out_text`` (US: ``False`` is refused) and their
+    ``template_code`` (a letter whose code starts with ``validation`` is the
+    US validation notice, never held back by the ``validation`` rule)."""
     errors = _check_parties(
         case=case, party=party, channel=channel, contact_point=contact_point, third_party=third_party, at=at
     )
+    if debt is not None and debt.case_id != case.pk:
+        errors["debt"] = "This debt is not on the case."
     if errors:
         if "started_at" in errors:
             errors["at"] = errors.pop("started_at")
@@ -103,6 +114,9 @@ def check_contact(
         channel=channel,
         at=at,
         actor=actor,
+        debt=debt,
+        has_opt_out_text=has_opt_out_text,
+        template_code=template_code,
     )
     return decide(request)
 
@@ -185,6 +199,7 @@ def log_contact(
                     channel=channel,
                     at=started_at,
                     actor=actor,
+                    debt=debt,
                 )
             )
         if decision is not None and not decision.allowed:
@@ -196,6 +211,11 @@ def log_contact(
             record(attempt, actor=actor, reason="contact refused by the contact rules")
             attempt.save()
         else:
+            if decision is not None and decision.advisories:
+                # Advise mode (RULES §4: warn, log, allow): the rules that
+                # would have refused are kept with the allowed attempt.
+                attempt.rules = list(decision.advisories)
+                attempt.refusal_reason = f"Advisory, allowed: {decision.advisory_reason}"[:500]
             record(attempt, actor=actor, reason=reason)
             attempt.save()
             _touch_case(locked, attempt, actor=actor, reason=reason)

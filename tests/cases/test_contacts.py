@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
-from cases.models import CollectionCase, ContactAttempt
+from cases.models import CollectionCase, ContactAttempt, Message, MessageTemplate
 from cases.services.contacts import ContactRefused, check_contact, log_contact
 from cases.services.holds import place_hold, release_hold
 from tests.factories import (
@@ -40,12 +40,12 @@ def phone(debt):
     return ContactPointFactory(customer=debt.customer)
 
 
-def call(debt, actor, **kwargs):
+def call(on, actor, **kwargs):
     kwargs.setdefault("party", "debtor")
     kwargs.setdefault("channel", "call")
     kwargs.setdefault("outcome", "right_party")
     kwargs.setdefault("started_at", MORNING)
-    return log_contact(case=debt.case, actor=actor, **kwargs)
+    return log_contact(case=on.case, actor=actor, **kwargs)
 
 
 def fresh_case(debt):
@@ -222,3 +222,112 @@ def test_refused_attempt_is_committed_although_the_caller_gets_an_error():
     # No test transaction wraps this test: the row is really committed.
     assert ContactAttempt.objects.filter(outcome="refused", rules=["hours"]).count() == 1
     assert ContactAttempt.history.filter(history_user=collector).count() == 1
+
+
+# -- call caps through the service (RULES §4) -------------------------------------------------
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_fourth_answered_call_of_the_day_is_refused_and_stored_with_the_rule(debt, phone, collector):
+    for hour in (9, 11, 14):
+        call(debt, collector, contact_point=phone, started_at=MORNING.replace(hour=hour))
+    with pytest.raises(ContactRefused) as excinfo:
+        call(debt, collector, contact_point=phone, started_at=MORNING.replace(hour=16), outcome="no_answer")
+    assert excinfo.value.rules == ["calls.answered"]
+    assert excinfo.value.decision.next_allowed_at == datetime(2026, 2, 3, 8, 0, tzinfo=SHANGHAI)
+    refused = ContactAttempt.objects.get(outcome="refused")
+    assert refused.rules == ["calls.answered"] and "3 times" in refused.refusal_reason
+    # The refused attempt did not use up anything: tomorrow starts afresh.
+    assert call(debt, collector, contact_point=phone, started_at=MORNING + timedelta(days=1))
+
+
+def test_check_contact_tells_the_collector_how_many_calls_are_left_today(debt, phone, collector):
+    call(debt, collector, contact_point=phone)
+    decision = check_contact(
+        case=debt.case, party="debtor", contact_point=phone, channel="call", at=MORNING, actor=collector
+    )
+    assert decision.allowed and decision.calls_left_today == 2
+
+
+@pytest.fixture
+def us_debt():
+    customer = CustomerFactory(jurisdiction="US", time_zone="America/New_York", preferred_language="en")
+    return make_debt(customer=customer, jurisdiction="US")
+
+
+def us_call_days(debt, collector, phone, first: date, count: int):
+    for n in range(count):
+        moment = datetime.combine(first + timedelta(days=n), datetime.min.time(), tzinfo=NEW_YORK)
+        call(
+            debt,
+            collector,
+            contact_point=phone,
+            outcome="no_answer",
+            started_at=moment.replace(hour=10),
+            debt=debt,
+        )
+
+
+def test_us_eighth_call_attempt_in_seven_days_is_refused_and_the_next_day_allowed(us_debt, collector):
+    phone = ContactPointFactory(customer=us_debt.customer, value="+12125550123")
+    us_call_days(us_debt, collector, phone, date(2026, 3, 2), 7)  # 2–8 March, across the DST change
+    eighth = datetime(2026, 3, 8, 20, 0, tzinfo=NEW_YORK)
+    with pytest.raises(ContactRefused) as excinfo:
+        call(us_debt, collector, contact_point=phone, outcome="no_answer", started_at=eighth, debt=us_debt)
+    assert excinfo.value.rules == ["calls.attempts"]
+    assert excinfo.value.decision.next_allowed_at == datetime(2026, 3, 9, 8, 0, tzinfo=NEW_YORK)
+    assert ContactAttempt.objects.get(outcome="refused").rules == ["calls.attempts"]
+    later = call(
+        us_debt,
+        collector,
+        contact_point=phone,
+        outcome="no_answer",
+        started_at=datetime(2026, 3, 9, 8, 0, tzinfo=NEW_YORK),
+        debt=us_debt,
+    )
+    assert later.rules == []
+
+
+def test_us_first_party_advise_mode_allows_the_call_and_logs_the_advisory(collector):
+    customer = CustomerFactory(jurisdiction="US", time_zone="America/New_York", preferred_language="en")
+    debt = make_debt(
+        customer=customer, jurisdiction="US", first_party=True, rule_modes={"calls.attempts": "advise"}
+    )
+    phone = ContactPointFactory(customer=customer, value="+12125550123")
+    us_call_days(debt, collector, phone, date(2026, 2, 2), 7)
+    eighth = call(
+        debt,
+        collector,
+        contact_point=phone,
+        outcome="no_answer",
+        started_at=datetime(2026, 2, 8, 15, 0, tzinfo=NEW_YORK),
+        debt=debt,
+    )
+    assert eighth.outcome == "no_answer"
+    assert eighth.rules == ["calls.attempts"] and eighth.refusal_reason.startswith("Advisory, allowed:")
+
+
+def test_us_conversation_blocks_calls_for_seven_days_through_the_service(us_debt, collector):
+    phone = ContactPointFactory(customer=us_debt.customer, value="+12125550123")
+    spoke = datetime(2026, 2, 2, 10, 0, tzinfo=NEW_YORK)
+    call(us_debt, collector, contact_point=phone, started_at=spoke, debt=us_debt)
+    notice = MessageTemplate.objects.create(
+        code="validation-notice", channel="letter", language="en", body="…"
+    )
+    Message.objects.create(
+        case=us_debt.case,
+        debt=us_debt,
+        channel="letter",
+        template=notice,
+        language="en",
+        recipient="1 Main St",
+        body="…",
+        status="sent",
+        sent_at=spoke + timedelta(days=1),
+        idempotency_key="validation-notice:1",
+    )
+    with pytest.raises(ContactRefused) as excinfo:
+        call(us_debt, collector, contact_point=phone, started_at=spoke + timedelta(days=6), debt=us_debt)
+    assert excinfo.value.rules == ["calls.after_conversation"]
+    assert excinfo.value.decision.next_allowed_at == datetime(2026, 2, 9, 8, 0, tzinfo=NEW_YORK)
