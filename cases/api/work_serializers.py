@@ -233,6 +233,15 @@ class ContactDecisionSerializer(serializers.Serializer):
     rules = serializers.ListField(child=serializers.CharField(), help_text=_("RULES §4 IDs that refuse."))
     reason = serializers.CharField(allow_blank=True)
     next_allowed_at = serializers.DateTimeField(allow_null=True)
+    advisories = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Rules in advise mode that would refuse (US first party).")
+    )
+    requires_disclosure = serializers.BooleanField(
+        help_text=_("A letter must carry the time-barred disclosure.")
+    )
+    calls_left_today = serializers.IntegerField(
+        allow_null=True, help_text=_("Calls the caps still allow (null: no cap applies).")
+    )
 
 
 class ContactLogSerializer(ContactTargetSerializer):

@@ -237,6 +237,9 @@ def queue_message(
                     at=at,
                     actor=actor,
                     contact_point=contact_point,
+                    debt=debt,
+                    has_opt_out_text=_has_opt_out(channel, rendered.body, context),
+                    template_code=template.code,
                 )
                 if decision.allowed:
                     message.status = Status.QUEUED
@@ -352,6 +355,9 @@ def send_message(*, message_id: int, now: datetime | None = None, actor=None) ->
             at=now,
             actor=actor,
             contact_point=message.contact_point,
+            debt=message.debt,
+            has_opt_out_text=_has_opt_out(message.channel, message.body, None),
+            template_code=message.template.code if message.template_id else None,
         )
         if not decision.allowed:
             if decision.next_allowed_at is not None:
@@ -471,3 +477,20 @@ def preview_template(*, template: MessageTemplate, debt: Debt, today: date) -> R
     anything. ``TemplateRenderError`` names the problem."""
     context = build_context(debt=debt, language=template.language, channel=template.channel, today=today)
     return render_template(template, context=context)
+
+
+def _has_opt_out(channel: str, body: str, context: dict | None) -> bool | None:
+    """Whether an SMS/email says how to opt out (RULES §4 ``messages.daily``, US).
+
+    Letters need no opt-out text (``None``: not applicable). With the render
+    context at hand the exact opt-out sentence is looked for; at send time
+    the stored body is checked for any of the known sentences.
+    """
+    if channel not in ("sms", "email"):
+        return None
+    from cases.messaging.render import OPT_OUT
+
+    sentences = (
+        [context["opt_out"]] if context and context.get("opt_out") else [t for t in OPT_OUT.values() if t]
+    )
+    return any(sentence and sentence.strip() in body for sentence in sentences)

@@ -83,7 +83,16 @@ def test_check_in_hours_is_allowed_and_logs_nothing(collector_api, debt, phone):
     )
 
     assert response.status_code == 200
-    assert response.json() == {"allowed": True, "rules": [], "reason": "", "next_allowed_at": None}
+    assert response.json() == {
+        "allowed": True,
+        "rules": [],
+        "reason": "",
+        "next_allowed_at": None,
+        "advisories": [],
+        "requires_disclosure": False,
+        # CN: three conversations a day with the debtor, none used yet.
+        "calls_left_today": 3,
+    }
     assert not ContactAttempt.objects.exists()
 
 
