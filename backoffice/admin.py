@@ -17,6 +17,22 @@ admin.site.site_header = "Ledgerline"
 admin.site.site_title = "Ledgerline"
 admin.site.index_title = _("Back office")
 
+_admin_index = admin.site.index
+
+
+def _index_with_supervision(request, extra_context=None):
+    """The admin index plus ``supervision_links`` for its "Supervision" box
+    (``templates/admin/index.html``): the audit trail for those allowed."""
+    from backoffice.audit_views import supervision_links
+
+    context = {"supervision_links": supervision_links(request), **(extra_context or {})}
+    return _admin_index(request, extra_context=context)
+
+
+# ``AdminSite.get_urls`` wraps ``self.index`` when the URLs are first built,
+# after every admin module has been imported, so this instance attribute wins.
+admin.site.index = _index_with_supervision
+
 # Below this many rows an exact count is cheap and nicer to read.
 EXACT_COUNT_BELOW = 100_000
 
