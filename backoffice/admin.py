@@ -24,8 +24,10 @@ def _index_with_supervision(request, extra_context=None):
     """The admin index plus ``supervision_links`` for its "Supervision" box
     (``templates/admin/index.html``): the audit trail for those allowed."""
     from backoffice.audit_views import supervision_links
+    from backoffice.dashboard_views import supervision_links as dashboard_links
 
-    context = {"supervision_links": supervision_links(request), **(extra_context or {})}
+    links = dashboard_links(request) + supervision_links(request)
+    context = {"supervision_links": links, **(extra_context or {})}
     return _admin_index(request, extra_context=context)
 
 

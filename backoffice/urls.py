@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from backoffice import audit_views
+from backoffice.dashboard_views import dashboard_urls
 
 urlpatterns = [
     path("admin/audit/", audit_views.audit_trail_view, name="audit-trail"),
@@ -19,6 +20,7 @@ urlpatterns = [
         audit_views.audit_object_view,
         name="audit-object",
     ),
+    path("admin/dashboard/", include(dashboard_urls())),
     path("hooks/", include("cases.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
