@@ -10,7 +10,6 @@ from django.urls import reverse
 from backoffice.dashboard_views import dashboard_urls, percent
 from tests.backoffice.test_kpis import build_portfolio
 
-
 MARCH = {"date_from": "2026-03-01", "date_to": "2026-03-31"}
 
 
