@@ -4,13 +4,62 @@ Admin ``get_queryset``, API viewsets, exports and selectors call these
 functions and nothing else. Every function takes the user and returns a
 queryset restricted to the rows that user may see.
 
-Foundation stage: superusers and staff holding the model's ``view``
-permission see all rows; everyone else sees none. Row-level rules per role
-(collector, team lead, legal, …) are added here and only here.
+Two checks decide, both here:
+
+1. the model permission (``backoffice.roles`` gives each role its
+   permissions): a user without ``app.view_model`` sees no row of that model,
+   whatever their role;
+2. the row rule of the user's roles (Django groups named in
+   ``backoffice.roles``), decided once, in ``_case_scope``:
+
+   ============== ==========================================================
+   role           cases (and everything reached through them)
+   ============== ==========================================================
+   superuser,     every case
+   Administrator,
+   Supervisor,
+   Compliance
+   Collector      cases assigned to them (closed ones too: their history)
+   Team lead      cases of a team they lead, cases assigned to a member of
+                  a team they lead, and their own
+   Legal          cases in the ``legal`` stage
+   Agency         none yet (see ``_case_scope``)
+   no role        none, even with model permissions granted one by one
+   ============== ==========================================================
+
+   A user with several roles sees the union. Through a visible case a user
+   sees its customer (and the customer's contact points and third parties),
+   its debts, their instalments, ledger entries, payments and dunning
+   firings, and the case's assignments, contact attempts, promises, plans
+   (and plan instalments), settlements, disputes and messages.
+
+Reference data (creditors, products, policies, teams, assignment rules,
+collector profiles, message templates, dunning steps) is not customer data: any role holding the model's view
+permission sees all of it.
+
+Rows reached through cases are filtered with one ``IN (SELECT …)`` over the
+visible cases, never with Python lists of ids, so the database does the
+work however many cases a user has; roles that see every case get no filter
+at all.
+
+Writes: ``writable_cases_for`` is the set of cases a user may change work
+on; services re-read the case they write through it (with
+``select_for_update()``) inside their transaction (STYLE.md, "check access
+again where you write").
 """
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet, Subquery
 
+from backoffice.roles import (
+    ADMINISTRATOR,
+    AGENCY,
+    COLLECTOR,
+    COMPLIANCE,
+    LEGAL,
+    ROLE_NAMES,
+    SUPERVISOR,
+    TEAM_LEAD,
+)
 from cases.models import (
     Assignment,
     AssignmentRule,
@@ -21,10 +70,15 @@ from cases.models import (
     Creditor,
     Debt,
     Dispute,
+    DunningFiring,
+    DunningStep,
     Instalment,
     LedgerEntry,
+    Message,
+    MessageTemplate,
     Payment,
     PaymentPlan,
+    PlanInstalment,
     Product,
     PromiseToPay,
     Settlement,
@@ -32,97 +86,276 @@ from cases.models import (
 )
 from customers.models import ContactPoint, Customer, ThirdPartyContact
 
+# Roles whose members see every row (of the models they may view).
+SEES_EVERY_CASE = frozenset({ADMINISTRATOR, SUPERVISOR, COMPLIANCE})
+# Roles whose members may work (write on) every case.
+WRITES_EVERY_CASE = frozenset({ADMINISTRATOR, SUPERVISOR})
 
-def _restrict(user, queryset: QuerySet) -> QuerySet:
-    if not user or not user.is_authenticated or not user.is_active:
-        return queryset.none()
+# ``role_of`` answers the broadest role first.
+_ROLE_ORDER = (ADMINISTRATOR, SUPERVISOR, COMPLIANCE, TEAM_LEAD, LEGAL, COLLECTOR, AGENCY)
+
+# ``_case_scope`` answers one of these, or a ``Q`` over ``CollectionCase``.
+EVERY = "every"
+NOTHING = "nothing"
+
+
+def _is_active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def roles_of(user) -> frozenset[str]:
+    """The user's roles (the groups of ``backoffice.roles.ROLE_NAMES`` they
+    belong to); empty for anonymous and inactive users.
+
+    One query per user object, then cached on it like Django's own
+    permission cache: a request sees the roles it started with.
+    """
+    if not _is_active(user):
+        return frozenset()
+    cached = getattr(user, "_ledgerline_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.filter(name__in=ROLE_NAMES).values_list("name", flat=True))
+        user._ledgerline_roles = cached
+    return cached
+
+
+def role_of(user) -> str | None:
+    """The broadest of the user's roles (Administrator before Supervisor …
+    before Agency), or ``None`` without one. For display and defaults; row
+    rules always use every role (``roles_of``)."""
+    roles = roles_of(user)
+    return next((role for role in _ROLE_ORDER if role in roles), None)
+
+
+def _team_lead_cases(user) -> Q:
+    members_of_led_teams = Team.members.through.objects.filter(team__lead=user).values("user_id")
+    return Q(team__lead=user) | Q(assigned_to__in=Subquery(members_of_led_teams)) | Q(assigned_to=user)
+
+
+def _case_scope(user):
+    """``EVERY``, ``NOTHING`` or a ``Q`` selecting the cases ``user`` sees.
+
+    The model permission is not checked here: callers check the permission
+    of the model they return.
+    """
+    if not _is_active(user):
+        return NOTHING
     if user.is_superuser:
+        return EVERY
+    roles = roles_of(user)
+    if roles & SEES_EVERY_CASE:
+        return EVERY
+    parts = []
+    if COLLECTOR in roles:
+        parts.append(Q(assigned_to=user))
+    if TEAM_LEAD in roles:
+        parts.append(_team_lead_cases(user))
+    if LEGAL in roles:
+        parts.append(Q(stage=CollectionCase.Stage.LEGAL))
+    # AGENCY: the cases placed with the user's agency (an open placement of
+    # the case with the agency the user works for, DESIGN.md
+    # ``agency-placements/``). Placements do not exist yet, so agency staff
+    # see no case until they do.
+    if not parts:
+        return NOTHING
+    scope = parts[0]
+    for part in parts[1:]:
+        scope |= part
+    return scope
+
+
+def _may_view(user, model) -> bool:
+    """The model permission, held through a role (or as superuser)."""
+    if not _is_active(user):
+        return False
+    if user.is_superuser:
+        return True
+    meta = model._meta
+    return bool(roles_of(user)) and user.has_perm(f"{meta.app_label}.view_{meta.model_name}")
+
+
+def _visible_case_ids(scope: Q) -> Subquery:
+    return Subquery(CollectionCase.objects.filter(scope).values("pk"))
+
+
+def _through_cases(user, queryset: QuerySet, case_path: str) -> QuerySet:
+    """Rows of ``queryset`` whose case (reached by ``case_path``) ``user`` sees."""
+    if not _may_view(user, queryset.model):
+        return queryset.none()
+    scope = _case_scope(user)
+    if scope == EVERY:
         return queryset
-    meta = queryset.model._meta
-    if user.has_perm(f"{meta.app_label}.view_{meta.model_name}"):
+    if scope == NOTHING:
+        return queryset.none()
+    return queryset.filter(**{f"{case_path}__in": _visible_case_ids(scope)})
+
+
+def _through_customers(user, queryset: QuerySet, customer_path: str) -> QuerySet:
+    """Rows of ``queryset`` whose customer has a case ``user`` sees."""
+    if not _may_view(user, queryset.model):
+        return queryset.none()
+    scope = _case_scope(user)
+    if scope == EVERY:
+        return queryset
+    if scope == NOTHING:
+        return queryset.none()
+    customers = CollectionCase.objects.filter(scope).values("customer_id")
+    return queryset.filter(**{f"{customer_path}__in": Subquery(customers)})
+
+
+def _reference(user, queryset: QuerySet) -> QuerySet:
+    """Reference data: every row for a role holding the view permission."""
+    if _may_view(user, queryset.model):
         return queryset
     return queryset.none()
 
 
-def customers_for(user) -> QuerySet:
-    return _restrict(user, Customer.objects.all())
-
-
-def contact_points_for(user) -> QuerySet:
-    return _restrict(user, ContactPoint.objects.all())
-
-
-def third_parties_for(user) -> QuerySet:
-    return _restrict(user, ThirdPartyContact.objects.all())
-
-
-def debts_for(user) -> QuerySet:
-    return _restrict(user, Debt.objects.all())
-
-
-def ledger_for(user) -> QuerySet:
-    return _restrict(user, LedgerEntry.objects.all())
-
-
-def payments_for(user) -> QuerySet:
-    return _restrict(user, Payment.objects.all())
+# --- cases and what hangs off them --------------------------------------------
 
 
 def cases_for(user) -> QuerySet:
-    return _restrict(user, CollectionCase.objects.all())
+    if not _may_view(user, CollectionCase):
+        return CollectionCase.objects.none()
+    scope = _case_scope(user)
+    if scope == EVERY:
+        return CollectionCase.objects.all()
+    if scope == NOTHING:
+        return CollectionCase.objects.none()
+    return CollectionCase.objects.filter(scope)
 
 
-def creditors_for(user) -> QuerySet:
-    return _restrict(user, Creditor.objects.all())
+def writable_cases_for(user) -> QuerySet:
+    """The cases ``user`` may change work on (assign, log contacts, promise,
+    plan, settle, hold…), whatever the model permissions say; services
+    check both.
+
+    Superusers, administrators and supervisors: every case. Collectors:
+    their own cases that are not closed. Team leads: the cases they see
+    (their teams', their members', their own). Legal: cases in the legal
+    stage. Compliance and agency staff: none.
+    """
+    if not _is_active(user):
+        return CollectionCase.objects.none()
+    roles = roles_of(user)
+    if user.is_superuser or roles & WRITES_EVERY_CASE:
+        return CollectionCase.objects.all()
+    parts = []
+    if COLLECTOR in roles:
+        parts.append(Q(assigned_to=user) & ~Q(stage=CollectionCase.Stage.CLOSED))
+    if TEAM_LEAD in roles:
+        parts.append(_team_lead_cases(user))
+    if LEGAL in roles:
+        parts.append(Q(stage=CollectionCase.Stage.LEGAL))
+    if not parts:
+        return CollectionCase.objects.none()
+    scope = parts[0]
+    for part in parts[1:]:
+        scope |= part
+    return CollectionCase.objects.filter(scope)
 
 
-def products_for(user) -> QuerySet:
-    return _restrict(user, Product.objects.all())
+def customers_for(user) -> QuerySet:
+    return _through_customers(user, Customer.objects.all(), "pk")
 
 
-def policies_for(user) -> QuerySet:
-    return _restrict(user, CollectionPolicy.objects.all())
+def contact_points_for(user) -> QuerySet:
+    return _through_customers(user, ContactPoint.objects.all(), "customer_id")
+
+
+def third_parties_for(user) -> QuerySet:
+    return _through_customers(user, ThirdPartyContact.objects.all(), "customer_id")
+
+
+def debts_for(user) -> QuerySet:
+    return _through_cases(user, Debt.objects.all(), "case_id")
 
 
 def instalments_for(user) -> QuerySet:
-    return _restrict(user, Instalment.objects.all())
+    return _through_cases(user, Instalment.objects.all(), "debt__case_id")
 
 
-def teams_for(user) -> QuerySet:
-    return _restrict(user, Team.objects.all())
+def ledger_for(user) -> QuerySet:
+    return _through_cases(user, LedgerEntry.objects.all(), "debt__case_id")
+
+
+def payments_for(user) -> QuerySet:
+    return _through_cases(user, Payment.objects.all(), "debt__case_id")
 
 
 def assignments_for(user) -> QuerySet:
-    return _restrict(user, Assignment.objects.all())
-
-
-def assignment_rules_for(user) -> QuerySet:
-    return _restrict(user, AssignmentRule.objects.all())
-
-
-def collector_profiles_for(user) -> QuerySet:
-    return _restrict(user, CollectorProfile.objects.all())
+    return _through_cases(user, Assignment.objects.all(), "case_id")
 
 
 def contacts_for(user) -> QuerySet:
-    return _restrict(user, ContactAttempt.objects.all())
+    return _through_cases(user, ContactAttempt.objects.all(), "case_id")
 
 
 def promises_for(user) -> QuerySet:
-    return _restrict(user, PromiseToPay.objects.all())
+    return _through_cases(user, PromiseToPay.objects.all(), "case_id")
 
 
 def plans_for(user) -> QuerySet:
-    return _restrict(user, PaymentPlan.objects.all())
+    return _through_cases(user, PaymentPlan.objects.all(), "case_id")
+
+
+def plan_instalments_for(user) -> QuerySet:
+    return _through_cases(user, PlanInstalment.objects.all(), "plan__case_id")
 
 
 def settlements_for(user) -> QuerySet:
-    return _restrict(user, Settlement.objects.all())
+    return _through_cases(user, Settlement.objects.all(), "case_id")
 
 
 def disputes_for(user) -> QuerySet:
-    return _restrict(user, Dispute.objects.all())
+    return _through_cases(user, Dispute.objects.all(), "case_id")
+
+
+def messages_for(user) -> QuerySet:
+    return _through_cases(user, Message.objects.all(), "case_id")
+
+
+def dunning_firings_for(user) -> QuerySet:
+    return _through_cases(user, DunningFiring.objects.all(), "debt__case_id")
+
+
+# Legal matters (legal app, a later issue): Legal, Compliance, Supervisor and
+# Administrator see all of them; others through their visible cases.
+
+
+# --- reference data -----------------------------------------------------------
+
+
+def creditors_for(user) -> QuerySet:
+    return _reference(user, Creditor.objects.all())
+
+
+def products_for(user) -> QuerySet:
+    return _reference(user, Product.objects.all())
+
+
+def policies_for(user) -> QuerySet:
+    return _reference(user, CollectionPolicy.objects.all())
+
+
+def teams_for(user) -> QuerySet:
+    return _reference(user, Team.objects.all())
+
+
+def assignment_rules_for(user) -> QuerySet:
+    return _reference(user, AssignmentRule.objects.all())
+
+
+def collector_profiles_for(user) -> QuerySet:
+    return _reference(user, CollectorProfile.objects.all())
+
+
+def message_templates_for(user) -> QuerySet:
+    return _reference(user, MessageTemplate.objects.all())
+
+
+def dunning_steps_for(user) -> QuerySet:
+    return _reference(user, DunningStep.objects.all())
 
 
 def can_view_full_id(user) -> bool:
-    return bool(user and user.is_authenticated and user.has_perm("customers.view_full_id"))
+    return bool(_is_active(user) and user.has_perm("customers.view_full_id"))

@@ -15,7 +15,6 @@ A spec is a set of strings:
   historical models' included.
 """
 
-from django.contrib.auth.models import Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 
@@ -42,32 +41,71 @@ _COLLECTOR_VIEW = {
     "cases.view_payment",
 }
 
+# The story of a case as the collector's screens show it.
+_WORK_VIEW = {
+    "cases.view_assignment",
+    "cases.view_contactattempt",
+    "cases.view_promisetopay",
+    "cases.view_paymentplan",
+    "cases.view_planinstalment",
+    "cases.view_settlement",
+    "cases.view_dispute",
+    "cases.view_message",
+}
+
+# Working a case: log contacts, take promises, agree plans, request
+# settlements (approval is the team lead's or supervisor's), record disputes;
+# cancel a promise or a plan (change).
+_WORK_WRITE = {
+    "cases.add_contactattempt",
+    "cases.add_promisetopay",
+    "cases.change_promisetopay",
+    "cases.add_paymentplan",
+    "cases.change_paymentplan",
+    "cases.add_settlement",
+    "cases.add_dispute",
+}
+
+_COLLECTOR = _COLLECTOR_VIEW | _WORK_VIEW | _WORK_WRITE | {"customers.add_contactpoint", "cases.add_payment"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
-    COLLECTOR: frozenset(_COLLECTOR_VIEW | {"customers.add_contactpoint", "cases.add_payment"}),
+    COLLECTOR: frozenset(_COLLECTOR),
+    # A collector who also assigns their teams' cases and approves
+    # settlements within the team lead's limit (the services check the limit).
     TEAM_LEAD: frozenset(
-        _COLLECTOR_VIEW
+        _COLLECTOR
         | {
-            "customers.add_contactpoint",
-            "cases.add_payment",
             "cases.change_collectioncase",
+            "cases.change_settlement",
             "cases.view_team",
+            "cases.view_assignmentrule",
+            "cases.view_collectorprofile",
         }
     ),
+    # Legal staff read the case, its money and its contact history, and own
+    # the legal app. Contact points: addresses for service of process.
     LEGAL: frozenset(
         {
             "customers.view_customer",
+            "customers.view_contactpoint",
             "cases.view_creditor",
             "cases.view_product",
             "cases.view_collectioncase",
             "cases.view_debt",
             "cases.view_instalment",
             "cases.view_ledgerentry",
+            "cases.view_contactattempt",
+            "cases.view_message",
             "legal.*",
         }
     ),
-    COMPLIANCE: frozenset({"view:customers", "view:cases", "view:legal", "customers.view_full_id"}),
-    # Supervisors also assign work and run teams (DESIGN.md: ``teams/``
-    # "Supervisor writes"; ``cases/{id}/assign/``).
+    # Read everything; resolving disputes is compliance work (RULES §5).
+    COMPLIANCE: frozenset(
+        {"view:customers", "view:cases", "view:legal", "customers.view_full_id", "cases.change_dispute"}
+    ),
+    # Supervisors read everything, assign work (cases/{id}/assign/), decide
+    # settlements beyond the team lead's limit and run teams, auto-assignment
+    # rules and collector profiles (DESIGN.md: ``teams/`` "Supervisor writes").
     SUPERVISOR: frozenset(
         {
             "view:customers",
@@ -75,15 +113,20 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "view:legal",
             "customers.view_full_id",
             "cases.change_collectioncase",
+            "cases.change_settlement",
             "cases.add_team",
             "cases.change_team",
+            "cases.add_assignmentrule",
+            "cases.change_assignmentrule",
+            "cases.add_collectorprofile",
+            "cases.change_collectorprofile",
         }
     ),
     ADMINISTRATOR: frozenset({"customers.*", "cases.*", "legal.*"}),
-    # Staff of an outside agency: the collector's screens, no payments (money
-    # reaches the creditor, not the agency); access.py limits them to the
-    # cases placed with their agency.
-    AGENCY: frozenset(_COLLECTOR_VIEW | {"customers.add_contactpoint"}),
+    # Staff of an outside agency: the collector's screens and work, no
+    # payments (money reaches the creditor, not the agency); access.py limits
+    # them to the cases placed with their agency.
+    AGENCY: frozenset(_COLLECTOR_VIEW | _WORK_VIEW | _WORK_WRITE | {"customers.add_contactpoint"}),
 }
 
 ROLE_NAMES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)
@@ -100,12 +143,16 @@ def _spec_filter(spec: str) -> Q:
     return Q(content_type__app_label=app_label, codename=codename)
 
 
-def permissions_for_role(role: str) -> list[Permission]:
+def permissions_for_role(role: str) -> list:
     """The ``Permission`` rows ``role`` should hold, in a stable order.
 
     Raises ``ImproperlyConfigured`` when an exact ``app.codename`` in the
     mapping names a permission that does not exist.
     """
+    # Imported here: this module's names (role constants) are imported
+    # while apps load, before ``auth``'s models exist.
+    from django.contrib.auth.models import Permission
+
     specs = ROLE_PERMISSIONS[role]
     query = Q(pk__in=[])
     for spec in specs:

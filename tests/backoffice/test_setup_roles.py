@@ -68,7 +68,14 @@ def test_unknown_permission_in_mapping_fails_loudly(monkeypatch):
     assert not Group.objects.filter(name=roles.COLLECTOR).exists()
 
 
-def test_role_permissions_follow_the_brief():
+def _writes(perms: set[str]) -> set[str]:
+    return {p for p in perms if p.split(".")[1].startswith(("add_", "change_", "delete_"))}
+
+
+WORK_MODELS = ("contactattempt", "promisetopay", "paymentplan", "settlement", "dispute")
+
+
+def test_collectors_read_their_screens_and_do_collection_work():
     call_command("setup_roles")
     collector = _perms(roles.COLLECTOR)
     assert {
@@ -79,28 +86,86 @@ def test_role_permissions_follow_the_brief():
         "cases.view_payment",
         "cases.view_ledgerentry",
         "cases.view_collectioncase",
+        "cases.view_assignment",
+        "cases.view_planinstalment",
+    } <= collector
+    assert {f"cases.view_{m}" for m in WORK_MODELS} <= collector
+    assert "customers.view_full_id" not in collector
+    # Cancelling a promise or a plan is a change; nothing else is.
+    assert _writes(collector) == {
         "customers.add_contactpoint",
         "cases.add_payment",
-    } <= collector
-    assert "customers.view_full_id" not in collector
-    assert not any(p.split(".")[1].startswith(("change_", "delete_")) for p in collector)
+        *(f"cases.add_{m}" for m in WORK_MODELS),
+        "cases.change_promisetopay",
+        "cases.change_paymentplan",
+    }
+
+
+def test_team_leads_add_assignment_and_settlement_approval():
+    call_command("setup_roles")
     team_lead = _perms(roles.TEAM_LEAD)
-    assert collector <= team_lead
-    assert "cases.change_collectioncase" in team_lead
+    assert _perms(roles.COLLECTOR) <= team_lead
+    assert _writes(team_lead) - _writes(_perms(roles.COLLECTOR)) == {
+        "cases.change_collectioncase",
+        "cases.change_settlement",
+    }
+    assert {"cases.view_team", "cases.view_assignmentrule", "cases.view_collectorprofile"} <= team_lead
+    assert "customers.view_full_id" not in team_lead
+
+
+def test_legal_reads_the_case_and_owns_the_legal_app():
+    call_command("setup_roles")
     legal = _perms(roles.LEGAL)
     assert {
         "cases.view_collectioncase",
         "cases.view_debt",
         "customers.view_customer",
         "cases.view_ledgerentry",
+        "cases.view_contactattempt",
     } <= legal
-    for role in (roles.COMPLIANCE, roles.SUPERVISOR):
-        perms = _perms(role)
-        assert "customers.view_full_id" in perms
-        assert {"cases.view_payment", "customers.view_thirdpartycontact", "cases.view_team"} <= perms
-    assert not any(
-        p.split(".")[1].startswith(("add_", "change_", "delete_")) for p in _perms(roles.COMPLIANCE)
-    )
+    assert "cases.view_payment" not in legal
+    assert {p for p in _writes(legal) if not p.startswith("legal.")} == set()
+
+
+def test_compliance_reads_everything_and_only_resolves_disputes():
+    call_command("setup_roles")
+    compliance = _perms(roles.COMPLIANCE)
+    assert "customers.view_full_id" in compliance
+    assert {"cases.view_payment", "customers.view_thirdpartycontact", "cases.view_team"} <= compliance
+    assert {f"cases.view_{m}" for m in WORK_MODELS} <= compliance
+    assert _writes(compliance) == {"cases.change_dispute"}
+
+
+def test_supervisors_assign_approve_and_run_teams():
+    call_command("setup_roles")
+    supervisor = _perms(roles.SUPERVISOR)
+    every_view = {
+        f"{p.content_type.app_label}.{p.codename}"
+        for p in Permission.objects.filter(
+            content_type__app_label__in=roles.DOMAIN_APPS, codename__startswith="view_"
+        ).select_related("content_type")
+    }
+    assert every_view <= supervisor
+    assert _writes(supervisor) == {
+        "cases.change_collectioncase",
+        "cases.change_settlement",
+        "cases.add_team",
+        "cases.change_team",
+        "cases.add_assignmentrule",
+        "cases.change_assignmentrule",
+        "cases.add_collectorprofile",
+        "cases.change_collectorprofile",
+    }
+
+
+def test_agency_staff_work_like_collectors_without_payments():
+    call_command("setup_roles")
+    agency = _perms(roles.AGENCY)
+    assert agency == _perms(roles.COLLECTOR) - {"cases.add_payment"}
+
+
+def test_administrators_hold_every_domain_permission():
+    call_command("setup_roles")
     every = {
         f"{p.content_type.app_label}.{p.codename}"
         for p in Permission.objects.filter(content_type__app_label__in=roles.DOMAIN_APPS).select_related(
@@ -108,3 +173,16 @@ def test_role_permissions_follow_the_brief():
         )
     }
     assert _perms(roles.ADMINISTRATOR) == every
+
+
+def test_rerun_reports_what_changed(monkeypatch):
+    from io import StringIO
+
+    call_command("setup_roles", stdout=StringIO())
+    changed = dict(roles.ROLE_PERMISSIONS)
+    changed[roles.LEGAL] = roles.ROLE_PERMISSIONS[roles.LEGAL] | {"cases.view_payment"}
+    monkeypatch.setattr(roles, "ROLE_PERMISSIONS", changed)
+    out = StringIO()
+    call_command("setup_roles", stdout=out)
+    assert "Legal:" in out.getvalue() and "updated (+1 −0)" in out.getvalue()
+    assert "Collector:" in out.getvalue() and "unchanged" in out.getvalue()
