@@ -8,10 +8,13 @@ tables and other databases count exactly.
 """
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.core.paginator import Paginator
 from django.db import connections
+from django.http import Http404
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
 
 admin.site.site_header = "Ledgerline"
 admin.site.site_title = "Ledgerline"
@@ -85,3 +88,46 @@ class ReadOnlyInlineMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# -- Row access on every admin screen -------------------------------------------------------
+#
+# Each ModelAdmin's ``get_queryset`` comes from ``backoffice.access``. Two
+# admin behaviours would step around it, so they are closed here once for
+# every screen (ours and simple-history's):
+#
+# * a row outside the queryset answers 404, as the API does, instead of a
+#   redirect with "doesn't exist" (DESIGN.md: a collector opening another
+#   collector's case by URL gets a 404);
+# * simple-history's history and old-version pages read the history table
+#   directly; they now answer 404 unless the live row is in the queryset
+#   (a deleted row's history stays readable through the audit trail, which
+#   is for supervisors only).
+
+
+def _row_not_visible(self, request, opts, object_id):
+    raise Http404(_("No such %(name)s.") % {"name": opts.verbose_name})
+
+
+def _visible_or_404(admin_obj, request, object_id) -> None:
+    if not admin_obj.get_queryset(request).filter(pk=unquote(object_id)).exists():
+        raise Http404(_("No such %(name)s.") % {"name": admin_obj.model._meta.verbose_name})
+
+
+_history_view = SimpleHistoryAdmin.history_view
+_history_form_view = SimpleHistoryAdmin.history_form_view
+
+
+def _guarded_history_view(self, request, object_id, extra_context=None):
+    _visible_or_404(self, request, object_id)
+    return _history_view(self, request, object_id, extra_context=extra_context)
+
+
+def _guarded_history_form_view(self, request, object_id, version_id, extra_context=None):
+    _visible_or_404(self, request, object_id)
+    return _history_form_view(self, request, object_id, version_id, extra_context=extra_context)
+
+
+admin.ModelAdmin._get_obj_does_not_exist_redirect = _row_not_visible
+SimpleHistoryAdmin.history_view = _guarded_history_view
+SimpleHistoryAdmin.history_form_view = _guarded_history_form_view

@@ -15,3 +15,18 @@ class CeleryBeatConfig(AppConfig):
     label = "django_celery_beat"
     verbose_name = "Periodic tasks"
     default_auto_field = "django.db.models.AutoField"
+
+    def ready(self):
+        # django-celery-beat 2.1 picks a new crontab's default time zone from
+        # ``TimeZoneField.CHOICES`` (pytz objects with ``.zone``), which the
+        # django-timezone-field releases that install with it no longer
+        # have: without this the admin's "add crontab" page fails.
+        from types import SimpleNamespace
+        from zoneinfo import available_timezones
+
+        import timezone_field
+
+        if not hasattr(timezone_field.TimeZoneField, "CHOICES"):
+            timezone_field.TimeZoneField.CHOICES = [
+                (SimpleNamespace(zone=name), name) for name in sorted(available_timezones())
+            ]

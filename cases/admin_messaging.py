@@ -24,7 +24,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from backoffice.access import cases_for, debts_for, policies_for
+from backoffice.access import debts_for, dunning_firings_for, messages_for, policies_for
 from backoffice.admin import EstimatedCountPaginator
 from cases.admin_letters import download_link
 from cases.messaging.render import VARIABLES, TemplateRenderError, check_template_source
@@ -33,19 +33,6 @@ from cases.services.dunning import preview_step
 from cases.services.messages import preview_template
 
 PREVIEW_LIMIT = 200
-
-
-def _messages_for(user):
-    """Messages on the cases ``user`` sees (to move into ``backoffice.access``)."""
-    if not (user and user.is_active and (user.is_superuser or user.has_perm("cases.view_message"))):
-        return Message.objects.none()
-    return Message.objects.filter(case__in=cases_for(user))
-
-
-def _firings_for(user):
-    if not (user and user.is_active and (user.is_superuser or user.has_perm("cases.view_dunningfiring"))):
-        return DunningFiring.objects.none()
-    return DunningFiring.objects.filter(debt__case__in=cases_for(user))
 
 
 _PAGE = engines["django"].from_string(
@@ -246,7 +233,7 @@ class MessageAdmin(_ReadOnly):
     readonly_fields = [f.name for f in Message._meta.fields if f.name != "document"] + ["document_link"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(pk__in=_messages_for(request.user).values("pk"))
+        return super().get_queryset(request).filter(pk__in=messages_for(request.user).values("pk"))
 
     @admin.display(description=_("document"))
     def document_link(self, obj):
@@ -263,4 +250,4 @@ class DunningFiringAdmin(_ReadOnly):
     readonly_fields = [f.name for f in DunningFiring._meta.fields]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(pk__in=_firings_for(request.user).values("pk"))
+        return super().get_queryset(request).filter(pk__in=dunning_firings_for(request.user).values("pk"))

@@ -31,7 +31,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from backoffice.access import can_view_full_id, cases_for, writable_cases_for
+from backoffice.access import (
+    can_view_full_id,
+    cases_for,
+    disputes_for,
+    settlements_for,
+    writable_cases_for,
+)
 from cases.forms import (
     DisputeForm,
     HoldForm,
@@ -43,7 +49,7 @@ from cases.forms import (
     StageForm,
     add_service_errors,
 )
-from cases.models import CollectionCase, ContactAttempt, Dispute, Settlement, Team
+from cases.models import CollectionCase, ContactAttempt, Settlement, Team
 from cases.selectors_work import case_overview, case_timeline, my_queue
 from cases.services.assignment import worst_buckets
 from cases.services.contacts import ContactRefused, check_contact, log_contact
@@ -319,7 +325,8 @@ def case_page_view(model_admin, request, object_id):
     page_url = reverse("admin:cases_collectioncase_work", args=[case.pk])
     overview = case_overview(case)
     settlements = list(
-        Settlement.objects.filter(case_id=case.pk)
+        settlements_for(user)
+        .filter(case_id=case.pk)
         .select_related("debt__product__policy", "requested_by", "approved_by")
         .order_by("-id")
     )
@@ -370,7 +377,7 @@ def case_page_view(model_admin, request, object_id):
         ),
         customer_now=_customer_now(overview.customer),
         settlements=_settlement_rows(settlements, user),
-        disputes=list(Dispute.objects.filter(case_id=case.pk).order_by("-opened_on", "-id")),
+        disputes=list(disputes_for(user).filter(case_id=case.pk).order_by("-opened_on", "-id")),
         timeline=case_timeline(case, limit=TIMELINE_LIMIT),
         timeline_limit=TIMELINE_LIMIT,
         history=_case_history(case.pk),

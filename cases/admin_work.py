@@ -36,6 +36,7 @@ from backoffice.access import (
     contacts_for,
     debts_for,
     disputes_for,
+    plan_instalments_for,
     plans_for,
     promises_for,
     settlements_for,
@@ -559,6 +560,9 @@ class PromiseToPayAdmin(CaseLinkMixin, ReasonActionMixin, ServiceOnlyAdmin):
 class PlanInstalmentInline(ReadOnlyInlineMixin, admin.TabularInline):
     model = PlanInstalment
     fields = ("number", "due_on", "amount", "paid_amount", "status")
+
+    def get_queryset(self, request):
+        return plan_instalments_for(request.user)
 
 
 @admin.register(PaymentPlan)

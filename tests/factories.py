@@ -134,3 +134,16 @@ def make_debt(
 
 
 make_debt.counter = 0
+
+
+def sees_all_rows(user):
+    """Put ``user`` in the Supervisor group without granting its permissions.
+
+    ``backoffice.access`` gives a user with no role no rows at all; tests
+    that exercise model permissions alone use this for the row scope of a
+    role that sees every row, keeping exactly the permissions they granted.
+    """
+    from django.contrib.auth.models import Group
+
+    user.groups.add(Group.objects.get_or_create(name="Supervisor")[0])
+    return user

@@ -13,7 +13,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from rest_framework.test import APIClient
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, sees_all_rows
 
 CLERK_PERMISSIONS = [
     "customers.view_customer",
@@ -39,6 +39,7 @@ CLERK_PERMISSIONS = [
 
 
 def grant(user, *perms: str):
+    sees_all_rows(user)
     for perm in perms:
         app_label, codename = perm.split(".")
         user.user_permissions.add(

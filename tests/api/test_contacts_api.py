@@ -6,13 +6,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
 from django.db import connection
 
 from cases.models import CollectionCase, ContactAttempt
 from cases.services.holds import place_hold
-from tests.api.conftest import client_for, grant
+from tests.api.conftest import client_for
 from tests.factories import ContactPointFactory, ThirdPartyContactFactory, UserFactory, make_debt
 
 pytestmark = pytest.mark.django_db
@@ -306,8 +306,11 @@ def test_a_debt_of_another_case_answers_400(collector_api, debt, phone):
 
 
 def test_a_case_the_user_cannot_see_answers_400(debt, phone):
-    # May log contacts, but sees no cases.
-    logger = grant(UserFactory(username="logger"), "cases.add_contactattempt", "customers.view_contactpoint")
+    # May log contacts, but has no role, so sees no cases.
+    logger = UserFactory(username="logger")
+    logger.user_permissions.add(
+        *Permission.objects.filter(codename__in=["add_contactattempt", "view_contactpoint"])
+    )
 
     response = client_for(logger).post(URL, body(debt, phone), format="json")
 

@@ -182,7 +182,7 @@ def test_customer_list_runs_a_constant_number_of_queries(clerk_api, django_asser
     CustomerFactory.create_batch(6)
 
     # Counting, the page, and the user's permissions (looked up once).
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         response = clerk_api.get(URL)
 
     assert response.json()["count"] == 6

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 
 from customers.models import Customer
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import CustomerFactory, UserFactory, sees_all_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ MASKED = "**************1234"
 
 
 def _user(*codenames):
-    user = UserFactory()
+    user = sees_all_rows(UserFactory())
     user.user_permissions.set(
         Permission.objects.filter(content_type__app_label="customers", codename__in=codenames)
     )

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from cases.models import LedgerEntry, Payment
 from cases.services import post_payment
-from tests.factories import UserFactory, make_debt
+from tests.factories import UserFactory, make_debt, sees_all_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def test_add_form_shows_service_refusal_and_writes_nothing(admin_client, debt):
 
 
 def test_add_form_is_refused_without_add_permission(client, debt):
-    user = UserFactory()
+    user = sees_all_rows(UserFactory())
     user.user_permissions.set(Permission.objects.filter(codename="view_payment"))
     client.force_login(user)
     assert client.get(reverse("admin:cases_payment_add")).status_code == 403
@@ -68,7 +68,7 @@ def test_add_form_is_refused_without_add_permission(client, debt):
 
 
 def test_collector_with_add_permission_may_post(client, debt):
-    user = UserFactory()
+    user = sees_all_rows(UserFactory())
     user.user_permissions.set(
         Permission.objects.filter(codename__in=["view_payment", "add_payment", "view_debt"])
     )
@@ -145,7 +145,7 @@ def test_reverse_action_reports_already_reversed_payment(admin_client, debt):
 
 def test_reverse_action_needs_change_permission(client, debt):
     payment = post_payment(debt=debt, amount="100", received_on=date(2026, 1, 20), reference="REV-4").payment
-    user = UserFactory()
+    user = sees_all_rows(UserFactory())
     user.user_permissions.set(Permission.objects.filter(codename__in=["view_payment", "add_payment"]))
     client.force_login(user)
     response = client.get(reverse("admin:cases_payment_changelist"))
