@@ -359,3 +359,100 @@ def dunning_steps_for(user) -> QuerySet:
 
 def can_view_full_id(user) -> bool:
     return bool(_is_active(user) and user.has_perm("customers.view_full_id"))
+
+
+# -- Legal matters (RULES §7) -------------------------------------------------------------
+#
+# superuser, Administrator, Supervisor, Compliance, Legal: every matter.
+# Collector, Team lead: matters of the cases they see (a collector sees the
+# lawsuit on their own case, never one they are not party to), read-only:
+# their roles hold no legal permissions. Agency, no role: none. Rows hanging
+# off a matter follow it. ``referable_cases_for``: the Legal role sees only
+# cases already in the legal stage, yet legal staff refer, so referral has
+# its own scope.
+
+from backoffice.roles import ADMINISTRATOR, COLLECTOR, COMPLIANCE, LEGAL, SUPERVISOR, TEAM_LEAD  # noqa: E402
+from legal.models import (  # noqa: E402
+    Deadline,
+    EnforcementAction,
+    Filing,
+    Hearing,
+    Judgment,
+    LegalCost,
+    LegalMatter,
+    LegalNotification,
+)
+
+SEES_EVERY_MATTER = frozenset({ADMINISTRATOR, SUPERVISOR, COMPLIANCE, LEGAL})
+SEES_OWN_CASES_MATTERS = frozenset({COLLECTOR, TEAM_LEAD})
+REFERS_TO_LEGAL = frozenset({ADMINISTRATOR, SUPERVISOR, LEGAL})
+
+
+def _active(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def matters_for(user) -> QuerySet:
+    if not _active(user):
+        return LegalMatter.objects.none()
+    if user.is_superuser:
+        return LegalMatter.objects.all()
+    roles = roles_of(user)
+    if roles & SEES_EVERY_MATTER:
+        return LegalMatter.objects.all()
+    if roles & SEES_OWN_CASES_MATTERS:
+        return LegalMatter.objects.filter(case__in=Subquery(cases_for(user).values("pk")))
+    return LegalMatter.objects.none()
+
+
+def _through_matters(user, queryset: QuerySet) -> QuerySet:
+    return queryset.filter(matter__in=Subquery(matters_for(user).values("pk")))
+
+
+def filings_for(user) -> QuerySet:
+    return _through_matters(user, Filing.objects.all())
+
+
+def hearings_for(user) -> QuerySet:
+    return _through_matters(user, Hearing.objects.all())
+
+
+def deadlines_for(user) -> QuerySet:
+    return _through_matters(user, Deadline.objects.all())
+
+
+def judgments_for(user) -> QuerySet:
+    return _through_matters(user, Judgment.objects.all())
+
+
+def enforcement_actions_for(user) -> QuerySet:
+    return _through_matters(user, EnforcementAction.objects.all())
+
+
+def legal_costs_for(user) -> QuerySet:
+    return _through_matters(user, LegalCost.objects.all())
+
+
+def notifications_for(user) -> QuerySet:
+    """A user's own reminders; nobody reads another's."""
+    if not _active(user):
+        return LegalNotification.objects.none()
+    return LegalNotification.objects.filter(user=user)
+
+
+def may_refer(user) -> bool:
+    return _active(user) and (user.is_superuser or bool(roles_of(user) & REFERS_TO_LEGAL))
+
+
+def referable_cases_for(user) -> QuerySet:
+    """Cases ``user`` may refer to legal: any case not closed, for legal
+    staff, supervisors, administrators and superusers; none for others."""
+    if not may_refer(user):
+        return CollectionCase.objects.none()
+    return CollectionCase.objects.exclude(stage=CollectionCase.Stage.CLOSED)
+
+
+def referable_debts_for(user) -> QuerySet:
+    if not may_refer(user):
+        return Debt.objects.none()
+    return Debt.objects.filter(case__in=Subquery(referable_cases_for(user).values("pk")))

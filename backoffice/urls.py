@@ -22,6 +22,7 @@ urlpatterns = [
     ),
     path("admin/dashboard/", include(dashboard_urls())),
     path("hooks/", include("cases.urls")),
+    path("legal/", include("legal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/v1/", include("backoffice.api_urls")),

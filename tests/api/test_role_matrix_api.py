@@ -43,6 +43,7 @@ from cases.models import (
     Team,
 )
 from customers.models import ContactPoint, Customer, ThirdPartyContact
+from legal.models import Deadline, Filing, Hearing, LegalCost, LegalMatter
 
 pytest_plugins = ["tests.personas"]
 pytestmark = pytest.mark.django_db
@@ -98,28 +99,35 @@ ROUTES = {
     "plan": Route(PaymentPlan, access.plans_for, _perm_writer("cases.add_paymentplan")),
     "settlement": Route(Settlement, access.settlements_for, _perm_writer("cases.add_settlement")),
     "dispute": Route(Dispute, access.disputes_for, _perm_writer("cases.add_dispute")),
+    "legal-matter": Route(LegalMatter, access.matters_for, _perm_writer("legal.add_legalmatter")),
+    "legal-filing": Route(Filing, access.filings_for, _perm_writer("legal.add_filing")),
+    "legal-hearing": Route(Hearing, access.hearings_for, _perm_writer("legal.add_hearing")),
+    "legal-deadline": Route(Deadline, access.deadlines_for, _perm_writer("legal.add_deadline")),
+    "legal-cost": Route(LegalCost, access.legal_costs_for, _perm_writer("legal.add_legalcost")),
 }
 
 
-def _routers(patterns) -> list[BaseRouter]:
-    """Every router of every ``include()``d urls module, recursively."""
+def _routers(patterns, base: str = "") -> list[tuple[str, BaseRouter]]:
+    """Every router of every ``include()``d urls module, recursively, with
+    the path it is included under (``legal/`` for the legal routes)."""
     found = []
     for pattern in patterns:
         if isinstance(pattern, URLResolver):
+            here = base + str(pattern.pattern)
             module = pattern.urlconf_module
             if not isinstance(module, list | tuple):
-                found += [value for value in vars(module).values() if isinstance(value, BaseRouter)]
-            found += _routers(pattern.url_patterns)
+                found += [(here, value) for value in vars(module).values() if isinstance(value, BaseRouter)]
+            found += _routers(pattern.url_patterns, here)
     return found
 
 
 def _registry() -> list[tuple[str, type, str]]:
     seen, entries = set(), []
-    for router in _routers(backoffice.api_urls.urlpatterns):
+    for base, router in _routers(backoffice.api_urls.urlpatterns):
         for prefix, viewset, basename in router.registry:
             if basename not in seen:
                 seen.add(basename)
-                entries.append((prefix, viewset, basename))
+                entries.append((base + prefix, viewset, basename))
     return sorted(entries, key=lambda entry: entry[2])
 
 
