@@ -134,6 +134,8 @@ def test_compliance_check_says_call_allowed_at_noon(client, collector, case):
     html = as_user(client, collector).get(page_url(case)).content.decode()
     assert "Call allowed now" in html
     assert "local time 12:00 (Asia/Shanghai)" in html
+    # CN: three conversations with the debtor a day, none used yet.
+    assert "3 calls left today" in html
 
 
 def test_compliance_check_shows_reason_and_next_time_late_at_night(client, collector, case):
