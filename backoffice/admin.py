@@ -16,6 +16,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from backoffice.models import AccessRecord
+
 admin.site.site_header = "Ledgerline"
 admin.site.site_title = "Ledgerline"
 admin.site.index_title = _("Back office")
@@ -131,3 +133,57 @@ def _guarded_history_form_view(self, request, object_id, version_id, extra_conte
 admin.ModelAdmin._get_obj_does_not_exist_redirect = _row_not_visible
 SimpleHistoryAdmin.history_view = _guarded_history_view
 SimpleHistoryAdmin.history_form_view = _guarded_history_form_view
+
+
+# -- Access records -------------------------------------------------------------------------
+
+
+@admin.register(AccessRecord)
+class AccessRecordAdmin(admin.ModelAdmin):
+    """Who looked at sensitive data, for Supervisor, Compliance and
+    Administrator (``backoffice.audit_views.can_view_audit``); read-only:
+    the rows are append-only."""
+
+    list_display = ("at", "user", "action", "object_label", "app_label", "model_name", "object_id")
+    list_filter = ("action", "app_label", "model_name")
+    search_fields = ("user__username", "object_label", "object_id", "detail")
+    list_select_related = ("user",)
+    date_hierarchy = "at"
+    readonly_fields = (
+        "at",
+        "user",
+        "action",
+        "object_label",
+        "app_label",
+        "model_name",
+        "object_id",
+        "detail",
+    )
+    fields = readonly_fields
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+
+    def get_queryset(self, request):
+        from backoffice.audit_views import access_records_for
+
+        return access_records_for(request.user).select_related("user")
+
+    def _may_view(self, request) -> bool:
+        from backoffice.audit_views import can_view_audit
+
+        return can_view_audit(request.user)
+
+    def has_module_permission(self, request):
+        return self._may_view(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._may_view(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

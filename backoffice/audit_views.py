@@ -9,6 +9,7 @@ counted, because the historical tables hold millions of rows.
 """
 
 import csv
+import json
 import logging
 
 from django import forms
@@ -26,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from backoffice.audit import SYSTEM_USERNAME
+from backoffice.models import AccessRecord
 from backoffice.roles import ADMINISTRATOR, COMPLIANCE, SUPERVISOR
 from backoffice.selectors import (
     all_tracked_field_names,
@@ -35,6 +37,7 @@ from backoffice.selectors import (
     history_rows,
     tracked_field_names,
 )
+from backoffice.services import record_access
 
 export_log = logging.getLogger("ledgerline.audit.export")
 
@@ -52,6 +55,11 @@ def can_view_audit(user) -> bool:
     if user.is_superuser:
         return True
     return user.groups.filter(name__in=AUDIT_ROLES).exists()
+
+
+def access_records_for(user):
+    """Every access record for those who may read the audit, none otherwise."""
+    return AccessRecord.objects.all() if can_view_audit(user) else AccessRecord.objects.none()
 
 
 def supervision_links(request) -> list[tuple[str, str]]:
@@ -334,9 +342,12 @@ def audit_trail_csv(request):
     if not form.is_valid():
         return HttpResponseBadRequest(_("Invalid filters: %(errors)s") % {"errors": form.errors.as_text()})
     kwargs = form.selector_kwargs()
-    export_log.info(
-        "audit trail exported",
-        extra={"user_id": request.user.pk, "filters": {k: str(v) for k, v in request.GET.items()}},
+    filters = {k: str(v) for k, v in request.GET.items()}
+    export_log.info("audit trail exported", extra={"user_id": request.user.pk, "filters": filters})
+    record_access(
+        user=request.user,
+        action=AccessRecord.Action.EXPORT_AUDIT_CSV,
+        detail=json.dumps(filters, sort_keys=True, ensure_ascii=False),
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M%S")
     response = StreamingHttpResponse(_csv_lines(request.user, kwargs), content_type="text/csv; charset=utf-8")

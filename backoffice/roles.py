@@ -101,7 +101,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     # Read everything; resolving disputes is compliance work (RULES §5).
     COMPLIANCE: frozenset(
-        {"view:customers", "view:cases", "view:legal", "customers.view_full_id", "cases.change_dispute"}
+        {
+            "view:customers",
+            "view:cases",
+            "view:legal",
+            "customers.view_full_id",
+            "cases.change_dispute",
+            "backoffice.view_accessrecord",
+        }
     ),
     # Supervisors read everything, assign work (cases/{id}/assign/), decide
     # settlements beyond the team lead's limit and run teams, auto-assignment
@@ -112,6 +119,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "view:cases",
             "view:legal",
             "customers.view_full_id",
+            "backoffice.view_accessrecord",
             "cases.change_collectioncase",
             "cases.change_settlement",
             "cases.add_team",
@@ -122,7 +130,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "cases.change_collectorprofile",
         }
     ),
-    ADMINISTRATOR: frozenset({"customers.*", "cases.*", "legal.*"}),
+    # ``backoffice.view_accessrecord``: the access records (who saw full IDs,
+    # letters, exports) are for the roles that read the audit trail
+    # (``backoffice.audit_views.AUDIT_ROLES``).
+    ADMINISTRATOR: frozenset({"customers.*", "cases.*", "legal.*", "backoffice.view_accessrecord"}),
     # Staff of an outside agency: the collector's screens and work, no
     # payments (money reaches the creditor, not the agency); access.py limits
     # them to the cases placed with their agency.

@@ -11,7 +11,7 @@ Both look the row up through ``backoffice.access`` (``debts_for`` /
 ``cases_for``): a debt or letter the user may not see is a 404, so ids
 cannot be probed. Every preview and download is logged on the
 ``ledgerline.audit`` logger with who, what and when, since both show a
-customer's debt.
+customer's debt, and written as a ``backoffice.models.AccessRecord``.
 
 Wiring (``cases/admin.py``): ``DebtAdmin.get_urls`` returns
 ``letter_urls() + super().get_urls()``; the URL names are then
@@ -34,6 +34,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from backoffice.access import cases_for, debts_for
+from backoffice.models import AccessRecord
+from backoffice.services import record_access
 from cases.dunning_models import LANGUAGES, Channel
 from cases.letters.render import render_demand_letter
 from cases.models import Message
@@ -77,6 +79,12 @@ def preview_demand_letter_view(request, debt_id: int):
         language=language,
         business_date=today.isoformat(),
     )
+    record_access(
+        user=request.user,
+        action=AccessRecord.Action.PREVIEW_LETTER,
+        obj=debt,
+        detail=f"language={language} date={today.isoformat()}",
+    )
     response = HttpResponse(pdf, content_type="application/pdf")
     filename = get_valid_filename(f"preview-{debt.account_number}-{today.isoformat()}-{language}.pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
@@ -102,6 +110,12 @@ def download_letter_view(request, message_id: int):
         debt_id=message.debt_id,
         case_id=message.case_id,
         document=message.document.name,
+    )
+    record_access(
+        user=request.user,
+        action=AccessRecord.Action.DOWNLOAD_LETTER,
+        obj=message,
+        detail=message.document.name,
     )
     return FileResponse(
         handle,

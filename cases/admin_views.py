@@ -38,6 +38,8 @@ from backoffice.access import (
     settlements_for,
     writable_cases_for,
 )
+from backoffice.models import AccessRecord
+from backoffice.services import record_access
 from cases.forms import (
     DisputeForm,
     HoldForm,
@@ -364,6 +366,8 @@ def case_page_view(model_admin, request, object_id):
             "national ID shown in full",
             extra={"user_id": user.pk, "customer_id": overview.customer.pk},
         )
+        if overview.customer.national_id:
+            record_access(user=user, action=AccessRecord.Action.REVEAL_NATIONAL_ID, obj=overview.customer)
 
     context = _context(
         model_admin,

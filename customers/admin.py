@@ -4,7 +4,8 @@ National IDs are stored whole and shown masked unless the user holds
 ``customers.view_full_id`` (DESIGN.md): in the list, on the change form, in
 an old version's form and in the history's field-level changes. Search
 matches the full value for everyone, so a collector can find a customer by
-the ID a caller reads out. Each full view of a customer's ID is logged.
+the ID a caller reads out. Each full view of a customer's ID is logged and
+written as an access record (``backoffice.services.record_access``).
 """
 
 import logging
@@ -21,6 +22,8 @@ from backoffice.access import (
     third_parties_for,
 )
 from backoffice.admin import EstimatedCountPaginator
+from backoffice.models import AccessRecord
+from backoffice.services import record_access
 from customers.models import ContactPoint, Customer, ThirdPartyContact, mask_national_id
 
 reveal_log = logging.getLogger("ledgerline.audit.national_id")
@@ -128,6 +131,9 @@ class CustomerAdmin(SimpleHistoryAdmin):
                 "national ID shown in full",
                 extra={"user_id": request.user.pk, "customer_id": object_id},
             )
+            customer = self.get_object(request, object_id)
+            if customer is not None and customer.national_id:
+                record_access(user=request.user, action=AccessRecord.Action.REVEAL_NATIONAL_ID, obj=customer)
         return response
 
 

@@ -1,10 +1,10 @@
 """``policies/``, ``creditors/``, ``products/``, ``debts/``, ``payments/``, ``cases/``, and
 the collection work: ``teams/``, ``contacts/``, ``promises/``, ``plans/``,
-``settlements/``, ``disputes/``."""
+``settlements/``, ``disputes/``, ``messages/``."""
 
 from rest_framework.routers import SimpleRouter
 
-from cases.api import views, work_views
+from cases.api import message_views, views, work_views
 
 router = SimpleRouter()
 router.register("policies", views.PolicyViewSet, basename="policy")
@@ -19,5 +19,6 @@ router.register("promises", work_views.PromiseViewSet, basename="promise")
 router.register("plans", work_views.PlanViewSet, basename="plan")
 router.register("settlements", work_views.SettlementViewSet, basename="settlement")
 router.register("disputes", work_views.DisputeViewSet, basename="dispute")
+router.register("messages", message_views.MessageViewSet, basename="message")
 
 urlpatterns = router.urls

@@ -9,6 +9,7 @@ twice for one date changes nothing the second time.
 from datetime import date, timedelta
 
 from backoffice.audit import system_user
+from backoffice.services import seal_history
 from cases.services.dunning import evaluate_ladder
 from cases.services.plans import mark_missed_plan_instalments
 from cases.services.priority import refresh_priorities
@@ -28,3 +29,6 @@ def finish_business_day(*, business_date: date, actor=None) -> None:
     # The ladder runs last: its call steps set tomorrow's next action, which
     # the priority refresh above would otherwise overwrite.
     evaluate_ladder(business_date=business_date, actor=actor)
+    # Seal the day's history (DESIGN.md, Audit: tamper evidence) so the
+    # night's changes are covered before the next working day starts.
+    seal_history()

@@ -2,7 +2,8 @@
 
 National IDs are stored whole and shown masked unless the user may view full
 IDs (DESIGN.md); the view decides once per request and passes ``full_id`` in
-the serializer context. Each full ID shown is logged.
+the serializer context. Each full ID shown is logged, and the view writes
+an access record for it (``CustomerViewSet.finalize_response``).
 """
 
 import logging
@@ -68,6 +69,9 @@ class CustomerSerializer(CleanModelSerializer):
                     "full national ID shown",
                     extra={"user_id": getattr(request.user, "pk", None), "customer_id": instance.pk},
                 )
+                revealed = self.context.get("revealed")
+                if revealed is not None:
+                    revealed.append(instance)
         else:
             data["national_id"] = instance.masked_national_id
         return data

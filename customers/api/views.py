@@ -10,6 +10,8 @@ from rest_framework import filters, mixins, viewsets
 
 from backoffice.access import can_view_full_id, contact_points_for, customers_for, third_parties_for
 from backoffice.api import ModelPermissions
+from backoffice.models import AccessRecord
+from backoffice.services import record_accesses
 from customers.api.serializers import ContactPointSerializer, CustomerSerializer, ThirdPartyContactSerializer
 
 # Create, read and change; customers and their contact data are never deleted
@@ -34,7 +36,23 @@ class CustomerViewSet(viewsets.ModelViewSet):
     def get_serializer_context(self):
         context = super().get_serializer_context()
         context["full_id"] = can_view_full_id(self.request.user)
+        # The serializer adds each customer whose whole ID it shows; the
+        # access records are written in one insert when the response is done.
+        context["revealed"] = getattr(self, "_revealed", None)
         return context
+
+    def initial(self, request, *args, **kwargs):
+        self._revealed = []
+        super().initial(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        revealed = getattr(self, "_revealed", None)
+        if revealed and response.status_code < 400:
+            unique = {customer.pk: customer for customer in revealed}
+            record_accesses(
+                user=request.user, action=AccessRecord.Action.REVEAL_NATIONAL_ID, objs=unique.values()
+            )
+        return super().finalize_response(request, response, *args, **kwargs)
 
 
 class CustomerChildViewSet(

@@ -81,6 +81,8 @@ ROWS = {
     "legal.EnforcementAction": "legal.access.enforcement_actions_for",
     "legal.LegalCost": "legal.access.legal_costs_for",
     "legal.LegalNotification": "legal.access.notifications_for",
+    # Who looked at sensitive data: the audit roles see every row.
+    "backoffice.AccessRecord": "backoffice.audit_views.access_records_for",
     # Django's and libraries' own screens: superusers (and whoever is given
     # their permissions by hand) only; no role holds them.
     "auth.User": PERMISSION_ONLY,
