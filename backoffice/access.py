@@ -318,6 +318,20 @@ def dunning_firings_for(user) -> QuerySet:
     return _through_cases(user, DunningFiring.objects.all(), "debt__case_id")
 
 
+def watch_list_for(user) -> QuerySet:
+    """Early-warning entries of the debts the user sees."""
+    from cases.models import WatchListEntry
+
+    return _through_cases(user, WatchListEntry.objects.all(), "debt__case_id")
+
+
+def risk_models_for(user) -> QuerySet:
+    """Scoring models are reference data: every version, given the view permission."""
+    from cases.models import RiskModel
+
+    return _reference(user, RiskModel.objects.all())
+
+
 # Legal matters (legal app, a later issue): Legal, Compliance, Supervisor and
 # Administrator see all of them; others through their visible cases.
 

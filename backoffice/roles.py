@@ -51,6 +51,7 @@ _WORK_VIEW = {
     "cases.view_settlement",
     "cases.view_dispute",
     "cases.view_message",
+    "cases.view_watchlistentry",
 }
 
 # Working a case: log contacts, take promises, agree plans, request

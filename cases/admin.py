@@ -486,4 +486,4 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 # Collection work, messages and the dunning ladder: registered on import
 # (Django's autodiscovery loads only this module).
-from cases import admin_messaging, admin_work  # noqa: E402,F401
+from cases import admin_messaging, admin_risk, admin_work  # noqa: E402,F401

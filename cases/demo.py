@@ -21,6 +21,12 @@ How it stays honest and fast:
   debt, and the status change is recorded with ``backoffice.audit.record``.
 - Customers, contact points and third parties are bulk-inserted with their
   history rows (``bulk_create_with_history``).
+- Calls and promises on delinquent debts are written behind the payments
+  (``contact_history``) so the risk model has honest signal to learn: a
+  customer who will pay was reachable and kept a promise first; one who
+  never pays mostly was not reached (no answer, wrong number) and the
+  promises they made were broken. A risk model is then trained on the
+  book's own history (``cases.services.risk``) and the cases are scored.
 
 Everything is drawn from one ``random.Random(seed)``; Faker is seeded from
 it, so the same seed and business date give the same book.
@@ -29,17 +35,19 @@ it, so the same seed and business date give the same book.
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
+from zoneinfo import ZoneInfo
 
 import phonenumbers
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
 from faker import Faker
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 from tqdm import tqdm
 
 from backoffice import roles
@@ -49,10 +57,13 @@ from cases.models import (
     OWED_COMPONENTS,
     CollectionCase,
     CollectionPolicy,
+    ContactAttempt,
     Creditor,
     Debt,
     LedgerEntry,
+    Payment,
     Product,
+    PromiseToPay,
     Team,
 )
 from cases.policy_presets import preset
@@ -61,6 +72,7 @@ from cases.services.dunning import install_default_ladder
 from cases.services.ledger import EntrySpec, apply_entries, lock_debt
 from cases.services.payments import post_payment
 from cases.services.placement import place_debt
+from cases.services.risk import score_debts, train_and_activate
 from customers.models import ContactPoint, Customer, ThirdPartyContact
 
 DEMO_PASSWORD = "ledgerline-demo"
@@ -173,6 +185,9 @@ class DemoSummary:
     payments: int = 0
     statuses: dict = field(default_factory=dict)
     buckets: dict = field(default_factory=dict)
+    contacts: int = 0
+    promises: int = 0
+    risk_model: str = "none (too little history: scorecard)"
 
 
 @dataclass
@@ -641,6 +656,133 @@ class DemoBuilder:
             record(debt, actor=self.actor, reason=reason)
             debt.save(update_fields=["status"])
 
+    # -- calls and promises (the risk model's signal) ---------------------------
+
+    def contact_history(self, plans: list[_Plan]) -> None:
+        """Monthly calls on each delinquent debt from a few days after its
+        first missed instalment, and the promises behind its payments.
+
+        Debts that pay later (a partial payment or a settlement) were mostly
+        reached, with a promise kept on the day of each payment; debts that
+        never pay were mostly not reached, and a promise they made was
+        broken. Some noise each way keeps it a signal, not a rule.
+        """
+        rng = self.rng
+        phones: dict[int, list[int]] = defaultdict(list)
+        for customer_id, point_id in ContactPoint.objects.filter(kind=ContactPoint.Kind.PHONE).values_list(
+            "customer_id", "id"
+        ):
+            phones[customer_id].append(point_id)
+        paid = defaultdict(lambda: ZERO)
+        for debt_id, day, amount in Payment.objects.values_list("debt_id", "received_on", "amount"):
+            paid[(debt_id, day)] += amount
+        contacts, promises, broken = [], [], defaultdict(int)
+
+        def call(plan, day, outcome, point):
+            zone = ZoneInfo(plan.customer.time_zone or settings.TIME_ZONE)
+            at = datetime.combine(day, time(rng.randint(9, 17), rng.randrange(60)), tzinfo=zone)
+            contacts.append(
+                ContactAttempt(
+                    case_id=plan.debt.case_id,
+                    debt_id=plan.debt.pk,
+                    contact_point_id=point,
+                    channel=ContactAttempt.Channel.CALL,
+                    outcome=outcome,
+                    duration_s=rng.randint(40, 400) if outcome in ContactAttempt.REACHED else 0,
+                    started_at=at,
+                    note="demo history",
+                )
+            )
+            return contacts[-1]
+
+        for plan in plans:
+            points = phones.get(plan.customer.pk)
+            if plan.scenario not in DELINQUENT or not points:
+                continue
+            cured = sum(1 for _, kind, _ in plan.events if kind == "cure")
+            first_unpaid = plan.schedule[cured]["due_on"]
+            pay_days = sorted(day for day, kind, _ in plan.events if kind in ("partial", "settle"))
+            closed = [day for day, kind, _ in plan.events if kind in ("write_off", "recall", "settle")]
+            end = min([self.business_date - timedelta(days=1), *closed])
+            pays = bool(pay_days)
+            reachable = rng.random() < (0.85 if pays else 0.2)
+            day = first_unpaid + timedelta(days=rng.randint(3, 10))
+            promised = False
+            while day <= end:
+                point = rng.choice(points)
+                upcoming = [p for p in pay_days if day < p <= day + timedelta(days=30)]
+                if pays and reachable and upcoming:
+                    promise_day = max(day, upcoming[0] - timedelta(days=rng.randint(3, 10)))
+                    contact = call(plan, promise_day, ContactAttempt.Outcome.PROMISE, point)
+                    amount = paid.get((plan.debt.pk, upcoming[0])) or ZERO
+                    if amount > 0:
+                        promises.append(
+                            PromiseToPay(
+                                case_id=plan.debt.case_id,
+                                debt_id=plan.debt.pk,
+                                contact=contact,
+                                amount=amount,
+                                due_on=upcoming[0],
+                                status=PromiseToPay.Status.KEPT,
+                                paid_amount=amount,
+                                settled_on=upcoming[0],
+                            )
+                        )
+                elif reachable and not pays and not promised and day + timedelta(days=10) <= end:
+                    promised = True
+                    contact = call(plan, day, ContactAttempt.Outcome.PROMISE, point)
+                    due = day + timedelta(days=7)
+                    promises.append(
+                        PromiseToPay(
+                            case_id=plan.debt.case_id,
+                            debt_id=plan.debt.pk,
+                            contact=contact,
+                            amount=to_money(plan.schedule[cured]["principal"]),
+                            due_on=due,
+                            status=PromiseToPay.Status.BROKEN,
+                            settled_on=due + timedelta(days=3),
+                        )
+                    )
+                    broken[plan.debt.case_id] += 1
+                elif reachable:
+                    call(plan, day, rng.choice(("right_party", "callback", "refused_to_pay")), point)
+                else:
+                    call(
+                        plan,
+                        day,
+                        rng.choice(("no_answer", "no_answer", "busy", "voicemail", "wrong_number")),
+                        point,
+                    )
+                day += timedelta(days=rng.randint(25, 35))
+        contacts = bulk_create_with_history(
+            contacts, ContactAttempt, default_user=self.actor, default_change_reason=REASON
+        )
+        for promise in promises:
+            promise.contact_id = promise.contact.pk
+        bulk_create_with_history(
+            promises, PromiseToPay, default_user=self.actor, default_change_reason=REASON
+        )
+        changed = list(CollectionCase.objects.filter(pk__in=broken))
+        for case in changed:
+            case.broken_promises = broken[case.pk]
+        bulk_update_with_history(
+            changed,
+            CollectionCase,
+            ["broken_promises"],
+            default_user=self.actor,
+            default_change_reason=REASON,
+        )
+        self.summary.contacts = len(contacts)
+        self.summary.promises = len(promises)
+
+    def risk(self) -> None:
+        """Train the risk model on the book's history and score the cases."""
+        model = train_and_activate(as_of=self.business_date, actor=self.actor)
+        if model is not None:
+            state = "active" if model.active else "not activated"
+            self.summary.risk_model = f"v{model.version} ({state}), holdout AUC {model.metrics['auc']}"
+        score_debts(as_of=self.business_date, actor=self.actor)
+
     # -- cases ------------------------------------------------------------------
 
     def assign(self) -> None:
@@ -681,7 +823,9 @@ class DemoBuilder:
         plans = self.plans(self.customers(), products)
         self.place(plans)
         self.play(plans)
+        self.contact_history(plans)
         self.assign()
+        self.risk()
         # Installed after the portfolio's history is played: the ladder
         # starts with the next close of business instead of firing every
         # step the history already passed.

@@ -556,6 +556,10 @@ from cases.dunning_models import (  # noqa: E402,F401  (models of this app, spli
     Message,
     MessageTemplate,
 )
+from cases.risk_models import (  # noqa: E402,F401  (models of this app, split for size)
+    RiskModel,
+    WatchListEntry,
+)
 from cases.work_models import (  # noqa: E402,F401  (models of this app, split for size)
     Assignment,
     AssignmentRule,

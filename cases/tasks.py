@@ -48,6 +48,7 @@ from cases.tasks_messaging import (  # noqa: F401  (registers the tasks with wor
     send_due_messages_task,
     send_message_task,
 )
+from cases.tasks_risk import retrain_risk_model, score_risk  # noqa: F401  (registers the tasks)
 
 logger = logging.getLogger(__name__)
 

@@ -57,8 +57,10 @@ from cases.models import (
     PaymentPlan,
     PlanInstalment,
     PromiseToPay,
+    RiskModel,
     Settlement,
     Team,
+    WatchListEntry,
 )
 from cases.services.payments import post_payment
 from tests.factories import (
@@ -180,6 +182,9 @@ def make_world(users: dict[str, object]) -> World:
         action=DunningStep.Action.values[0],
         template_code="reminder",
     )
+    RiskModel.objects.create(
+        version=1, as_of=date(2026, 1, 31), trained_from=date(2025, 6, 1), trained_to=date(2026, 1, 31)
+    )
     placement = {
         "A": {"assigned_to": users["collector"], "team": team, "stage": CollectionCase.Stage.SOFT},
         "B": {"assigned_to": users["collector2"], "team": None, "stage": CollectionCase.Stage.SOFT},
@@ -211,6 +216,10 @@ def make_world(users: dict[str, object]) -> World:
             ).payment,
         )
         world.add(letter, *debt.ledger_entries.all())
+        world.add(
+            letter,
+            WatchListEntry.objects.create(debt=debt, reasons=["broken_promise"], since=date(2026, 2, 1)),
+        )
         world.add(
             letter,
             Assignment.objects.create(

@@ -13,7 +13,10 @@ When a step hits a debt (``due_cycles``):
   order, each once.
 - ``days_from_due`` with offset d ≤ 0 (pre-due reminder): the debt is
   current and an unpaid instalment falls due within −d days; the cycle is
-  ``pre:<that due date>``.
+  ``pre:<that due date>``. A debt on the early-warning watch list
+  (``cases.services.risk.early_warning``) is reminded earlier: its next
+  unpaid instalment within ``WATCH_PRE_DUE_DAYS`` counts (same cycle, so the
+  reminder still goes once per due date).
 - ``promise_broken``: a promise on the debt (or on its case, for the case's
   first debt) was settled as broken within the last ``EVENT_LOOKBACK`` days;
   cycle ``promise:<id>``. ``plan_defaulted``: a payment plan of the debt has
@@ -76,6 +79,7 @@ from cases.models import (
     MessageTemplate,
     PaymentPlan,
     PromiseToPay,
+    WatchListEntry,
 )
 from cases.services.holds import lock_case
 from cases.services.messages import queue_message
@@ -86,6 +90,7 @@ Firing = DunningFiring
 MESSAGE_ACTIONS = {Step.Action.SMS: "sms", Step.Action.EMAIL: "email", Step.Action.LETTER: "letter"}
 EVENT_LOOKBACK = timedelta(days=7)
 TEMPLATE_RETRY = timedelta(days=1)
+WATCH_PRE_DUE_DAYS = 31
 Stage = CollectionCase.Stage
 
 
@@ -148,6 +153,7 @@ class DebtFacts:
     unpaid_due_dates: list[date] = field(default_factory=list)
     broken_promises: list[PromiseToPay] = field(default_factory=list)
     defaulted_plans: list[PaymentPlan] = field(default_factory=list)
+    watch_listed: bool = False
 
 
 def _load_facts(debts: list[Debt], business_date: date) -> dict[int, DebtFacts]:
@@ -176,6 +182,10 @@ def _load_facts(debts: list[Debt], business_date: date) -> dict[int, DebtFacts]:
         debt_id = promise.debt_id or first_debt_of_case.get(promise.case_id)
         if debt_id in facts:
             facts[debt_id].broken_promises.append(promise)
+    for debt_id in WatchListEntry.objects.filter(debt_id__in=facts, cleared_on__isnull=True).values_list(
+        "debt_id", flat=True
+    ):
+        facts[debt_id].watch_listed = True
     for plan in PaymentPlan.objects.filter(debt_id__in=facts, status=PaymentPlan.Status.DEFAULTED).order_by(
         "id"
     ):
@@ -193,7 +203,8 @@ def due_cycles(step: DunningStep, debt: Debt, facts: DebtFacts, business_date: d
             return []
         if debt.days_past_due > 0:
             return []
-        horizon = business_date + timedelta(days=-step.offset_days)
+        days = max(-step.offset_days, WATCH_PRE_DUE_DAYS if facts.watch_listed else 0)
+        horizon = business_date + timedelta(days=days)
         return [f"pre:{d.isoformat()}" for d in facts.unpaid_due_dates if business_date <= d <= horizon][:1]
     if step.trigger == Step.Trigger.PROMISE_BROKEN:
         return [f"promise:{p.pk}" for p in facts.broken_promises]

@@ -1,7 +1,8 @@
 """What the business day does after every debt is closed through it.
 
 Close of business runs per chunk of debts; the steps here work across
-cases (promises, plans, settlements, stages, queue priorities) and run once
+cases (promises, plans, settlements, stages, risk scores, the watch list,
+queue priorities) and run once
 all chunks for the date are done. Each step is idempotent, so running this
 twice for one date changes nothing the second time.
 """
@@ -14,6 +15,7 @@ from cases.services.dunning import evaluate_ladder
 from cases.services.plans import mark_missed_plan_instalments
 from cases.services.priority import refresh_priorities
 from cases.services.promises import settle_due_promises
+from cases.services.risk import early_warning, score_debts
 from cases.services.settlements import expire_settlements
 from cases.services.stages import refresh_stages
 
@@ -24,6 +26,10 @@ def finish_business_day(*, business_date: date, actor=None) -> None:
     mark_missed_plan_instalments(business_date=business_date, actor=actor)
     expire_settlements(business_date=business_date, actor=actor)
     refresh_stages(business_date=business_date, actor=actor)
+    # Risk scores feed the priorities; the watch list feeds the ladder's
+    # pre-due step.
+    score_debts(as_of=business_date, actor=actor)
+    early_warning(business_date=business_date, actor=actor)
     # The queue this builds serves the next working day.
     refresh_priorities(today=business_date + timedelta(days=1), actor=actor)
     # The ladder runs last: its call steps set tomorrow's next action, which

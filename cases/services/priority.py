@@ -5,7 +5,9 @@ priority = expected recovery + bumps, where
 
 - expected recovery = probability of paying × balance of the case's
   still-collectible debts. The probability is the case's ``risk_score`` when
-  a model has set one, otherwise a transparent scorecard on the worst days
+  a model has set one (``cases.services.risk.score_debts``; the reason names
+  the active model's version: "P(pay in 30d)=0.42 × balance 3,000.00 (model
+  v3)"), otherwise a transparent scorecard on the worst days
   past due (``FALLBACK_SCORECARD``: 0.60 up to DPD 30, 0.35 to 60, 0.20 to
   90, 0.10 to 180, 0.05 beyond);
 - bumps (``PriorityWeights``): a pending promise due today, a callback the
@@ -32,7 +34,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from backoffice.money import ZERO, round_half_up
-from cases.models import BALANCE_FIELD, CollectionCase, Debt, PromiseToPay
+from cases.models import BALANCE_FIELD, CollectionCase, Debt, PromiseToPay, RiskModel
 from cases.selectors_work import outstanding_callbacks
 from cases.services.assignment import case_ids_of
 from cases.services.promises import BROKEN_PROMISE_PRIORITY_BUMP
@@ -78,6 +80,7 @@ class CaseSignals:
     balance: Decimal = ZERO
     worst_dpd: int = 0
     risk_score: Decimal | None = None
+    risk_model_version: int | None = None
     broken_promises: int = 0
     holds: list = field(default_factory=list)
     promises_due_today: list[Decimal] = field(default_factory=list)
@@ -102,15 +105,24 @@ def score_case(signals: CaseSignals, *, today: date, weights: PriorityWeights = 
         holds = ", ".join(str(h) for h in signals.holds)
         return Score(ZERO, [f"On hold ({holds}): no contact"], None)
     reasons = []
-    if signals.risk_score is not None:
-        probability, source = Decimal(signals.risk_score), "risk score"
-    else:
-        probability, source = fallback_probability(signals.worst_dpd), f"scorecard at DPD {signals.worst_dpd}"
     balance = max(signals.balance, ZERO)
-    priority = round_half_up(probability * balance)
-    reasons.append(
-        f"Expected recovery {_money(priority)} = {probability:.0%} ({source}) × balance {_money(balance)}"
-    )
+    if signals.risk_score is not None and signals.risk_model_version is not None:
+        probability = Decimal(signals.risk_score)
+        priority = round_half_up(probability * balance)
+        reasons.append(
+            f"Expected recovery {_money(priority)} = P(pay in 30d)={probability:.2f}"
+            f" × balance {_money(balance)} (model v{signals.risk_model_version})"
+        )
+    else:
+        if signals.risk_score is not None:
+            probability, source = Decimal(signals.risk_score), "risk score"
+        else:
+            probability = fallback_probability(signals.worst_dpd)
+            source = f"scorecard at DPD {signals.worst_dpd}"
+        priority = round_half_up(probability * balance)
+        reasons.append(
+            f"Expected recovery {_money(priority)} = {probability:.0%} ({source}) × balance {_money(balance)}"
+        )
     if signals.promises_due_today:
         priority += weights.promise_due_today
         promised = sum(signals.promises_due_today, ZERO)
@@ -211,9 +223,13 @@ def _refresh_chunk(ids: list[int], *, today: date, actor, weights: PriorityWeigh
 def load_signals(cases: list[CollectionCase], *, today: date) -> dict[int, CaseSignals]:
     """The signals of ``cases`` in three queries (debts, promises, callbacks)."""
     ids = [c.pk for c in cases]
+    model = RiskModel.objects.filter(active=True).values_list("version", flat=True).first()
     signals = {
         c.pk: CaseSignals(
-            risk_score=c.risk_score, broken_promises=c.broken_promises, holds=list(c.holds or [])
+            risk_score=c.risk_score,
+            risk_model_version=model if c.risk_score is not None else None,
+            broken_promises=c.broken_promises,
+            holds=list(c.holds or []),
         )
         for c in cases
     }

@@ -26,8 +26,10 @@ from cases.models import (
     PlanInstalment,
     Product,
     PromiseToPay,
+    RiskModel,
     Settlement,
     Team,
+    WatchListEntry,
 )
 from customers.models import ContactPoint, Customer, ThirdPartyContact
 from tests.factories import UserFactory
@@ -54,6 +56,7 @@ THROUGH_CASES = {
     "disputes_for": Dispute,
     "messages_for": Message,
     "dunning_firings_for": DunningFiring,
+    "watch_list_for": WatchListEntry,
 }
 # Reference data: every row, for a role holding the view permission.
 REFERENCE = {
@@ -65,6 +68,7 @@ REFERENCE = {
     "collector_profiles_for": CollectorProfile,
     "message_templates_for": MessageTemplate,
     "dunning_steps_for": DunningStep,
+    "risk_models_for": RiskModel,
 }
 
 # Legal rows: every matter for legal staff and supervision, a collector's

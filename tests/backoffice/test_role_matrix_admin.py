@@ -66,6 +66,8 @@ ROWS = {
     "cases.Settlement": access.settlements_for,
     "cases.Dispute": access.disputes_for,
     "cases.Message": access.messages_for,
+    "cases.RiskModel": access.risk_models_for,
+    "cases.WatchListEntry": access.watch_list_for,
     "cases.DunningFiring": access.dunning_firings_for,
     "cases.MessageTemplate": access.message_templates_for,
     "cases.DunningStep": access.dunning_steps_for,
