@@ -132,6 +132,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Debt collection back office: accounts, ledger, payments, cases.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name per choice set shared by several fields.
+    "ENUM_NAME_OVERRIDES": {
+        "LanguageEnum": "cases.dunning_models.LANGUAGES",
+        "MessageChannelEnum": "cases.dunning_models.Channel.choices",
+        "PaymentChannelEnum": "cases.models.PAYMENT_CHANNEL_CHOICES",
+    },
 }
 
 # Celery: no broker configured means every task runs eagerly in-process.

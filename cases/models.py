@@ -572,3 +572,6 @@ from cases.work_models import (  # noqa: E402,F401  (models of this app, split f
     PromiseToPay,
     Settlement,
 )
+
+# Choice sets named once in the OpenAPI schema (settings.SPECTACULAR_SETTINGS).
+PAYMENT_CHANNEL_CHOICES = Payment.Channel.choices

@@ -262,7 +262,8 @@ def test_case_changelist_queries_do_not_grow(client, supervisor, collector, djan
     for _ in range(12):
         new_case(assigned_to=collector, holds=["cease"])
     client.force_login(supervisor)
-    with django_assert_max_num_queries(16):
+    # 17 on PostgreSQL: the estimated-count paginator reads pg_class once.
+    with django_assert_max_num_queries(17):
         response = client.get(reverse(CHANGELIST))
     rows = response.context["cl"].result_list
     assert len(rows) == 12 and all(row.worst_bucket == "current" for row in rows)
