@@ -6,4 +6,9 @@ urlpatterns = [
     path("", include("customers.api.urls")),
     path("", include("cases.api.urls")),
     path("legal/", include("legal.api.urls")),
+    path("", include("cases.bureau.api.urls")),
+    path("", include("cases.bureau_inquiry.api.urls")),
+    path("", include("cases.placements.api.urls")),
+    path("", include("cases.statements.api.urls")),
+    path("", include("cases.agencies.api.urls")),
 ]

@@ -18,7 +18,10 @@ A spec is a set of strings:
 from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 
-DOMAIN_APPS = ("customers", "cases", "legal")
+# The apps inside ``cases/`` with labels of their own (their models are cases
+# business; roles that hold "everything of cases" hold them too).
+CASES_SUBAPPS = ("bureau", "bureau_inquiry", "placements", "statements", "agencies")
+DOMAIN_APPS = ("customers", "cases", "legal", *CASES_SUBAPPS)
 
 COLLECTOR = "Collector"
 TEAM_LEAD = "Team lead"
@@ -106,6 +109,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "view:customers",
             "view:cases",
             "view:legal",
+            *(f"view:{app}" for app in CASES_SUBAPPS),
             "customers.view_full_id",
             "cases.change_dispute",
             "backoffice.view_accessrecord",
@@ -119,6 +123,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "view:customers",
             "view:cases",
             "view:legal",
+            *(f"view:{app}" for app in CASES_SUBAPPS),
             "customers.view_full_id",
             "backoffice.view_accessrecord",
             "cases.change_collectioncase",
@@ -134,7 +139,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # ``backoffice.view_accessrecord``: the access records (who saw full IDs,
     # letters, exports) are for the roles that read the audit trail
     # (``backoffice.audit_views.AUDIT_ROLES``).
-    ADMINISTRATOR: frozenset({"customers.*", "cases.*", "legal.*", "backoffice.view_accessrecord"}),
+    ADMINISTRATOR: frozenset(
+        {
+            "customers.*",
+            "cases.*",
+            "legal.*",
+            "backoffice.view_accessrecord",
+            *(f"{app}.*" for app in CASES_SUBAPPS),
+        }
+    ),
     # Staff of an outside agency: the collector's screens and work, no
     # payments (money reaches the creditor, not the agency); access.py limits
     # them to the cases placed with their agency.

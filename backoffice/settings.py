@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "customers",
     "cases",
     "legal",
+    "cases.bureau",
+    "cases.bureau_inquiry",
+    "cases.placements",
+    "cases.statements",
+    "cases.agencies",
 ]
 
 MIDDLEWARE = [
@@ -113,6 +118,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Placement and payment statement files larger than this are refused before
+# any row is read (``cases.filereaders``).
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

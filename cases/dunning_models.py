@@ -34,9 +34,7 @@ class MessageTemplate(models.Model):
     class Meta:
         ordering = ["code", "channel", "language"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["code", "channel", "language"], name="message_template_unique"
-            )
+            models.UniqueConstraint(fields=["code", "channel", "language"], name="message_template_unique")
         ]
 
     def __str__(self) -> str:

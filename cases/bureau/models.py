@@ -1,0 +1,1 @@
+"""Credit bureau furnishing (Metro 2 files, submissions)."""

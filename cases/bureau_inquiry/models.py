@@ -1,0 +1,1 @@
+"""Credit bureau inquiries (reports, skip trace)."""

@@ -1,0 +1,1 @@
+"""Placement files (bulk account imports)."""

@@ -1,0 +1,1 @@
+"""Payment statement files and the suspense queue."""
