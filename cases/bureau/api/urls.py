@@ -2,6 +2,9 @@
 
 from rest_framework.routers import SimpleRouter
 
+from cases.bureau.api.views import BureauSubmissionViewSet
+
 router = SimpleRouter()
+router.register("bureau-submissions", BureauSubmissionViewSet, basename="bureau-submission")
 
 urlpatterns = router.urls
