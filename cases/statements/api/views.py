@@ -1,0 +1,88 @@
+"""``statements/``: payment statement files (issue #9).
+
+``POST`` (multipart ``file``, ``source``, ``business_date``) calls
+``import_statement``: 201 with the file's reconciliation, 200 with the first
+import when the same file was imported before, 400 (nothing written) when the
+file cannot be read. Rows: ``backoffice.access.statement_files_for``; uploads:
+``may_import_statements``.
+"""
+
+import os
+import tempfile
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from backoffice.access import may_import_statements, statement_files_for
+from cases.statements.api import serializers as s
+from cases.statements.services import import_statement
+
+
+class MayImportStatements(permissions.BasePermission):
+    def has_permission(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return False
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        return may_import_statements(request.user)
+
+
+def _on_disk(upload) -> tuple[str, bool]:
+    """A path for the reader, and whether it is ours to delete."""
+    if hasattr(upload, "temporary_file_path"):
+        return upload.temporary_file_path(), False
+    handle = tempfile.NamedTemporaryFile(delete=False, suffix=os.path.splitext(upload.name)[1])
+    with handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+    return handle.name, True
+
+
+@extend_schema_view(
+    create=extend_schema(
+        summary="Import a payment statement file",
+        request={"multipart/form-data": s.StatementUploadSerializer},
+        responses={201: s.StatementFileDetailSerializer, 200: s.StatementFileDetailSerializer},
+    ),
+)
+class StatementFileViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """Imported statement files and their reconciliation."""
+
+    permission_classes = [MayImportStatements]
+    # JSON too, so a body without a file answers 400 naming it rather than 415.
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    filterset_fields = ["source", "status", "business_date"]
+
+    def get_queryset(self):
+        return statement_files_for(self.request.user).select_related("source").order_by("-id")
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return s.StatementUploadSerializer
+        if self.action == "retrieve":
+            return s.StatementFileDetailSerializer
+        return s.StatementFileSerializer
+
+    def create(self, request, *args, **kwargs):
+        upload = self.get_serializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        path, ours = _on_disk(data["file"])
+        try:
+            result = import_statement(
+                path=path,
+                source=data["source"],
+                actor=request.user,
+                business_date=data.get("business_date") or timezone.localdate(),
+                original_name=data["file"].name,
+            )
+        finally:
+            if ours and os.path.exists(path):
+                os.unlink(path)
+        body = s.StatementFileDetailSerializer(result.file, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
