@@ -23,7 +23,10 @@ Two checks decide, both here:
    Team lead      cases of a team they lead, cases assigned to a member of
                   a team they lead, and their own
    Legal          cases in the ``legal`` stage
-   Agency         none yet (see ``_case_scope``)
+   Agency         cases with an open placement with the user's agency
+                  (``cases.agencies``: ``AgencyMember`` ties the user to
+                  one agency); of their contact attempts only the agency's
+                  own, plus the lender's when the placement shares them
    no role        none, even with model permissions granted one by one
    ============== ==========================================================
 
@@ -60,6 +63,7 @@ from backoffice.roles import (
     SUPERVISOR,
     TEAM_LEAD,
 )
+from cases.agencies.models import Agency, AgencyMember, AgencyPlacement
 from cases.models import (
     Assignment,
     AssignmentRule,
@@ -132,6 +136,25 @@ def _team_lead_cases(user) -> Q:
     return Q(team__lead=user) | Q(assigned_to__in=Subquery(members_of_led_teams)) | Q(assigned_to=user)
 
 
+def _agency_cases(user) -> Q:
+    """Cases with an open placement with the agency ``user`` works for."""
+    placed = AgencyPlacement.objects.filter(status=AgencyPlacement.Status.OPEN, agency__members__user=user)
+    return Q(pk__in=Subquery(placed.values("case_id")))
+
+
+# Roles that see cases on their own account; a user holding one of them is
+# not narrowed by the agency rules (a user should not hold both).
+_LENDER_CASE_ROLES = frozenset({ADMINISTRATOR, SUPERVISOR, COMPLIANCE, TEAM_LEAD, LEGAL, COLLECTOR})
+
+
+def _agency_only(user) -> bool:
+    """Agency staff and nothing broader: the agency rules narrow their rows."""
+    if not _is_active(user) or user.is_superuser:
+        return False
+    roles = roles_of(user)
+    return AGENCY in roles and not roles & _LENDER_CASE_ROLES
+
+
 def _case_scope(user):
     """``EVERY``, ``NOTHING`` or a ``Q`` selecting the cases ``user`` sees.
 
@@ -152,10 +175,8 @@ def _case_scope(user):
         parts.append(_team_lead_cases(user))
     if LEGAL in roles:
         parts.append(Q(stage=CollectionCase.Stage.LEGAL))
-    # AGENCY: the cases placed with the user's agency (an open placement of
-    # the case with the agency the user works for, DESIGN.md
-    # ``agency-placements/``). Placements do not exist yet, so agency staff
-    # see no case until they do.
+    if AGENCY in roles:
+        parts.append(_agency_cases(user))
     if not parts:
         return NOTHING
     scope = parts[0]
@@ -232,7 +253,8 @@ def writable_cases_for(user) -> QuerySet:
     Superusers, administrators and supervisors: every case. Collectors:
     their own cases that are not closed. Team leads: the cases they see
     (their teams', their members', their own). Legal: cases in the legal
-    stage. Compliance and agency staff: none.
+    stage. Agency staff: the cases currently placed with their agency (an
+    open placement; recall ends their work at once). Compliance: none.
     """
     if not _is_active(user):
         return CollectionCase.objects.none()
@@ -246,6 +268,8 @@ def writable_cases_for(user) -> QuerySet:
         parts.append(_team_lead_cases(user))
     if LEGAL in roles:
         parts.append(Q(stage=CollectionCase.Stage.LEGAL))
+    if AGENCY in roles:
+        parts.append(_agency_cases(user) & ~Q(stage=CollectionCase.Stage.CLOSED))
     if not parts:
         return CollectionCase.objects.none()
     scope = parts[0]
@@ -287,7 +311,18 @@ def assignments_for(user) -> QuerySet:
 
 
 def contacts_for(user) -> QuerySet:
-    return _through_cases(user, ContactAttempt.objects.all(), "case_id")
+    """Contact attempts of the visible cases. Agency staff see their own
+    agency's attempts, and the lender's (and other agencies') only on a case
+    whose open placement shares the contact history: the creditor's
+    internal notes stay internal unless the placement says otherwise."""
+    rows = _through_cases(user, ContactAttempt.objects.all(), "case_id")
+    if _agency_only(user):
+        shared = AgencyPlacement.objects.filter(
+            status=AgencyPlacement.Status.OPEN, agency__members__user=user, share_contact_history=True
+        ).values("case_id")
+        colleagues = AgencyMember.objects.filter(agency__members__user=user).values("user_id")
+        rows = rows.filter(Q(case_id__in=Subquery(shared)) | Q(created_by__in=Subquery(colleagues)))
+    return rows
 
 
 def promises_for(user) -> QuerySet:
@@ -332,6 +367,44 @@ def risk_models_for(user) -> QuerySet:
     return _reference(user, RiskModel.objects.all())
 
 
+# --- outside agencies (cases.agencies) -------------------------------------------
+#
+# Agencies and their placements: supervision (superuser, Administrator,
+# Supervisor, Compliance) sees every row; agency staff see their own agency
+# and its open placements; anyone else holding the view permission sees the
+# placements of the cases they see (the case's story) and every agency.
+
+# Who places cases with agencies and recalls them.
+PLACES_WITH_AGENCIES = frozenset({ADMINISTRATOR, SUPERVISOR})
+
+
+def agencies_for(user) -> QuerySet:
+    if not _may_view(user, Agency):
+        return Agency.objects.none()
+    if _agency_only(user):
+        return Agency.objects.filter(members__user=user)
+    return Agency.objects.all()
+
+
+def agency_placements_for(user) -> QuerySet:
+    if _agency_only(user):
+        if not _may_view(user, AgencyPlacement):
+            return AgencyPlacement.objects.none()
+        return AgencyPlacement.objects.filter(status=AgencyPlacement.Status.OPEN, agency__members__user=user)
+    return _through_cases(user, AgencyPlacement.objects.all(), "case_id")
+
+
+def may_compare_agencies(user) -> bool:
+    """The performance of every agency side by side is for supervision
+    (superuser, Administrator, Supervisor, Compliance), never agency staff."""
+    return _is_active(user) and (user.is_superuser or bool(roles_of(user) & SEES_EVERY_CASE))
+
+
+def may_place_with_agencies(user) -> bool:
+    """Supervisors, administrators and superusers place and recall."""
+    return _is_active(user) and (user.is_superuser or bool(roles_of(user) & PLACES_WITH_AGENCIES))
+
+
 # Legal matters (legal app, a later issue): Legal, Compliance, Supervisor and
 # Administrator see all of them; others through their visible cases.
 
@@ -369,6 +442,24 @@ def message_templates_for(user) -> QuerySet:
 
 def dunning_steps_for(user) -> QuerySet:
     return _reference(user, DunningStep.objects.all())
+
+
+# Bulk settlement offers for small balances (docs/small-balances.md): a rule
+# over a policy's debts, not one customer's data; every row for a role with
+# the view permission (Supervisor, Compliance, Administrator).
+BULK_OFFER_APPROVERS = frozenset({SUPERVISOR, ADMINISTRATOR})
+
+
+def bulk_settlement_offers_for(user) -> QuerySet:
+    from cases.models import BulkSettlementOffer
+
+    return _reference(user, BulkSettlementOffer.objects.all())
+
+
+def may_approve_bulk_offers(user) -> bool:
+    """Only a supervisor or an administrator (or a superuser) approves a bulk
+    offer: the approval is their decision for the whole selection."""
+    return _is_active(user) and (user.is_superuser or bool(roles_of(user) & BULK_OFFER_APPROVERS))
 
 
 def can_view_full_id(user) -> bool:
@@ -470,3 +561,166 @@ def referable_debts_for(user) -> QuerySet:
     if not may_refer(user):
         return Debt.objects.none()
     return Debt.objects.filter(case__in=Subquery(referable_cases_for(user).values("pk")))
+
+
+# -- Credit bureau inquiries (cases.bureau_inquiry) ----------------------------------------
+#
+# Reports and attempts are customer data: a user sees those of the customers
+# of the cases they see (and holds the model's view permission). Asking for
+# a fresh report ("refresh now") needs ``bureau_inquiry.request_bureaureport``
+# and a case the user may work on (``writable_cases_for``).
+
+
+def bureau_reports_for(user) -> QuerySet:
+    from cases.bureau_inquiry.models import BureauReport
+
+    return _through_customers(user, BureauReport.objects.all(), "customer_id")
+
+
+def bureau_attempts_for(user) -> QuerySet:
+    from cases.bureau_inquiry.models import BureauInquiryAttempt
+
+    return _through_customers(user, BureauInquiryAttempt.objects.all(), "customer_id")
+
+
+def may_request_bureau_report(user) -> bool:
+    return _is_active(user) and (
+        user.is_superuser or (bool(roles_of(user)) and user.has_perm("bureau_inquiry.request_bureaureport"))
+    )
+
+
+# -- Payment statement files and the suspense queue (cases.statements) ---------------
+#
+# Money that has not reached anybody's case yet: statement sources, files and
+# their lines are seen by the roles that see every case (Administrator,
+# Supervisor, Compliance) and superusers, given the model's view permission;
+# nobody else (collectors see the resulting payments through their cases).
+# Importing files and matching or returning suspense lines moves money on any
+# debt: Administrator and Supervisor (and superusers) only, with the model
+# permission (``statements.add_statementfile`` / ``change_statementline``).
+
+RESOLVES_SUSPENSE = frozenset({ADMINISTRATOR, SUPERVISOR})
+
+
+def _statement_rows(user, queryset: QuerySet) -> QuerySet:
+    if not _may_view(user, queryset.model):
+        return queryset.none()
+    if user.is_superuser or roles_of(user) & SEES_EVERY_CASE:
+        return queryset
+    return queryset.none()
+
+
+def statement_sources_for(user) -> QuerySet:
+    from cases.statements.models import StatementSource
+
+    return _statement_rows(user, StatementSource.objects.all())
+
+
+def statement_files_for(user) -> QuerySet:
+    from cases.statements.models import StatementFile
+
+    return _statement_rows(user, StatementFile.objects.all())
+
+
+def statement_lines_for(user) -> QuerySet:
+    from cases.statements.models import StatementLine
+
+    return _statement_rows(user, StatementLine.objects.all())
+
+
+def suspense_lines_for(user) -> QuerySet:
+    """The suspense queue: the lines of ``statement_lines_for`` in suspense."""
+    from cases.statements.models import StatementLine, SuspenseLine
+
+    if not _may_view(user, SuspenseLine) and not _may_view(user, StatementLine):
+        return SuspenseLine.objects.none()
+    if user.is_superuser or roles_of(user) & SEES_EVERY_CASE:
+        return SuspenseLine.objects.filter(status=StatementLine.Status.SUSPENSE)
+    return SuspenseLine.objects.none()
+
+
+def _may_statements(user, permission: str) -> bool:
+    if not _active(user):
+        return False
+    if not (user.is_superuser or roles_of(user) & RESOLVES_SUSPENSE):
+        return False
+    return user.has_perm(permission)
+
+
+def may_import_statements(user) -> bool:
+    return _may_statements(user, "statements.add_statementfile")
+
+
+def may_resolve_suspense(user) -> bool:
+    return _may_statements(user, "statements.change_statementline")
+
+
+# -- Placement files (cases.placements) -----------------------------------------------
+#
+# Layouts are reference data (the model permission decides). A placement file
+# and its report carry many customers' data at once: the roles that see every
+# case (superuser, Administrator, Supervisor, Compliance), given the view
+# permission, see every file; nobody else sees any. Uploading is for
+# superusers, Administrators and Supervisors holding
+# ``placements.add_placementfile``.
+
+UPLOADS_PLACEMENTS = frozenset({ADMINISTRATOR, SUPERVISOR})
+
+
+def placement_layouts_for(user) -> QuerySet:
+    from cases.placements.models import PlacementLayout
+
+    return _reference(user, PlacementLayout.objects.all())
+
+
+def placement_files_for(user) -> QuerySet:
+    from cases.placements.models import PlacementFile
+
+    if _may_view(user, PlacementFile) and _case_scope(user) == EVERY:
+        return PlacementFile.objects.all()
+    return PlacementFile.objects.none()
+
+
+def may_upload_placements(user) -> bool:
+    if not _is_active(user):
+        return False
+    if user.is_superuser:
+        return True
+    return bool(roles_of(user) & UPLOADS_PLACEMENTS) and user.has_perm("placements.add_placementfile")
+
+
+# -- Credit bureau furnishing (cases.bureau, RULES §6) ----------------------------
+#
+# A Metro 2 file and a creditor's furnisher identifiers cover every account
+# of the creditor at once: like placement files, only the roles that see
+# every case (superuser, Administrator, Supervisor, Compliance), given the
+# view permission, see them. An account's furnishing details and its
+# co-borrowers follow the account's case.
+
+
+def bureau_submissions_for(user) -> QuerySet:
+    from cases.bureau.models import BureauSubmission
+
+    if _may_view(user, BureauSubmission) and _case_scope(user) == EVERY:
+        return BureauSubmission.objects.all()
+    return BureauSubmission.objects.none()
+
+
+def furnisher_profiles_for(user) -> QuerySet:
+    from cases.bureau.models import FurnisherProfile
+
+    if _may_view(user, FurnisherProfile) and _case_scope(user) == EVERY:
+        return FurnisherProfile.objects.all()
+    return FurnisherProfile.objects.none()
+
+
+def furnishing_states_for(user) -> QuerySet:
+    from cases.bureau.models import FurnishingState
+
+    return _through_cases(user, FurnishingState.objects.all(), "debt__case_id")
+
+
+def associated_consumers_for(user) -> QuerySet:
+    from cases.bureau.models import AssociatedConsumer
+
+    return _through_cases(user, AssociatedConsumer.objects.all(), "debt__case_id")

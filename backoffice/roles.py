@@ -71,6 +71,28 @@ _WORK_WRITE = {
 }
 
 _COLLECTOR = _COLLECTOR_VIEW | _WORK_VIEW | _WORK_WRITE | {"customers.add_contactpoint", "cases.add_payment"}
+# Credit bureau reports of their cases' customers (skip-trace leads); not for
+# outside agencies. Team leads and supervisors may also ask for a fresh one.
+_BUREAU_VIEW = {"bureau_inquiry.view_bureaureport", "bureau_inquiry.view_bureauinquiryattempt"}
+_COLLECTOR |= _BUREAU_VIEW
+
+# The lender's internal screens an outside agency's staff do not read.
+_AGENCY_HIDDEN = {"cases.view_assignment", "cases.view_watchlistentry"}
+
+# Supervisors run the outside agencies: the agencies, their rates and staff,
+# placing cases and recalling them (a recall changes the placement).
+_AGENCY_SUPERVISION = {
+    "agencies.add_agency",
+    "agencies.change_agency",
+    "agencies.add_agencycommissionrate",
+    "agencies.change_agencycommissionrate",
+    "agencies.delete_agencycommissionrate",
+    "agencies.add_agencymember",
+    "agencies.change_agencymember",
+    "agencies.delete_agencymember",
+    "agencies.add_agencyplacement",
+    "agencies.change_agencyplacement",
+}
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     COLLECTOR: frozenset(_COLLECTOR),
@@ -81,6 +103,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {
             "cases.change_collectioncase",
             "cases.change_settlement",
+            "bureau_inquiry.request_bureaureport",
             "cases.view_team",
             "cases.view_assignmentrule",
             "cases.view_collectorprofile",
@@ -134,6 +157,25 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "cases.change_assignmentrule",
             "cases.add_collectorprofile",
             "cases.change_collectorprofile",
+            "bureau_inquiry.request_bureaureport",
+            # Small balances: define, preview and approve bulk settlement
+            # offers (docs/small-balances.md).
+            "cases.add_bulksettlementoffer",
+            "cases.change_bulksettlementoffer",
+            "cases.approve_bulksettlementoffer",
+            # Outside agencies: run them (rates, staff) and place and recall
+            # cases (``agencies/``, ``agency-placements/``: "Supervisor writes").
+            *_AGENCY_SUPERVISION,
+            # Payment statement files: import them and work the suspense
+            # queue (match a line to a debt by hand, or return it); sources
+            # (column layouts) are the administrator's (docs/statements.md).
+            "statements.add_statementfile",
+            "statements.change_statementline",
+            "statements.change_suspenseline",
+            # Placement files: upload a creditor's account file (admin,
+            # ``placements/``); column layouts are the administrator's
+            # (docs/placements.md).
+            "placements.add_placementfile",
         }
     ),
     # ``backoffice.view_accessrecord``: the access records (who saw full IDs,
@@ -151,7 +193,14 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Staff of an outside agency: the collector's screens and work, no
     # payments (money reaches the creditor, not the agency); access.py limits
     # them to the cases placed with their agency.
-    AGENCY: frozenset(_COLLECTOR_VIEW | _WORK_VIEW | _WORK_WRITE | {"customers.add_contactpoint"}),
+    # Not the lender's internal routing (assignments) or risk watch list;
+    # their own agency and its placements (shared instructions).
+    AGENCY: frozenset(
+        _COLLECTOR_VIEW
+        | (_WORK_VIEW - _AGENCY_HIDDEN)
+        | _WORK_WRITE
+        | {"customers.add_contactpoint", "agencies.view_agency", "agencies.view_agencyplacement"}
+    ),
 }
 
 ROLE_NAMES: tuple[str, ...] = tuple(ROLE_PERMISSIONS)

@@ -70,6 +70,7 @@ from customers.models import mask_national_id
 # Fields never shown in full without ``customers.view_full_id``, by model.
 MASKED_FIELDS: dict[str, dict[str, object]] = {
     "customers.customer": {"national_id": mask_national_id},
+    "statements.statementline": {"national_id": mask_national_id},
 }
 
 EMPTY = "—"

@@ -121,6 +121,9 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Placement and payment statement files larger than this are refused before
 # any row is read (``cases.filereaders``).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
+# Placement files up to this size are imported in the request (admin, API);
+# larger ones run as a Celery task (``cases.placements``).
+PLACEMENT_INLINE_MAX_BYTES = env.int("PLACEMENT_INLINE_MAX_BYTES", default=2 * 1024 * 1024)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -145,6 +148,11 @@ SPECTACULAR_SETTINGS = {
         "LanguageEnum": "cases.dunning_models.LANGUAGES",
         "MessageChannelEnum": "cases.dunning_models.Channel.choices",
         "PaymentChannelEnum": "cases.models.PAYMENT_CHANNEL_CHOICES",
+        "PlacementFileStatusEnum": "cases.placements.models.PLACEMENT_STATUS_CHOICES",
+        "PlacementModeEnum": "cases.placements.models.PLACEMENT_MODE_CHOICES",
+        "PlacementOutcomeEnum": "cases.placements.models.PLACEMENT_OUTCOME_CHOICES",
+        "StatementFileStatusEnum": "cases.statements.models.STATEMENT_FILE_STATUS_CHOICES",
+        "StatementLineStatusEnum": "cases.statements.models.STATEMENT_LINE_STATUS_CHOICES",
     },
 }
 
@@ -183,6 +191,48 @@ SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
 SMS_WEBHOOK_SECRET = env.str("SMS_WEBHOOK_SECRET", default="" if not DEBUG else "dev-sms-webhook-secret")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ledgerline <noreply@localhost>")
+
+# Credit bureau inquiry (cases.bureau_inquiry; docs/bureau-inquiry.md). No
+# BUREAU_BASE_URL: every fetch is recorded as "not_configured", nothing called.
+BUREAU_NAME = env.str("BUREAU_NAME", default="bureau")
+BUREAU_BASE_URL = env.str("BUREAU_BASE_URL", default="")
+BUREAU_CLIENT_ID = env.str("BUREAU_CLIENT_ID", default="")
+BUREAU_API_KEY = env.str("BUREAU_API_KEY", default="")
+BUREAU_CONNECT_TIMEOUT = env.float("BUREAU_CONNECT_TIMEOUT", default=3.0)
+BUREAU_READ_TIMEOUT = env.float("BUREAU_READ_TIMEOUT", default=10.0)
+BUREAU_MAX_RETRIES = env.int("BUREAU_MAX_RETRIES", default=2)
+BUREAU_BACKOFF_BASE = env.float("BUREAU_BACKOFF_BASE", default=0.5)
+BUREAU_BACKOFF_MAX = env.float("BUREAU_BACKOFF_MAX", default=8.0)
+BUREAU_RETRY_AFTER_MAX = env.float("BUREAU_RETRY_AFTER_MAX", default=30.0)
+BUREAU_RATE_LIMIT_PER_MINUTE = env.int("BUREAU_RATE_LIMIT_PER_MINUTE", default=60)
+BUREAU_CIRCUIT_FAILURES = env.int("BUREAU_CIRCUIT_FAILURES", default=5)
+BUREAU_CIRCUIT_COOLDOWN = env.float("BUREAU_CIRCUIT_COOLDOWN", default=60.0)
+BUREAU_REFRESH_EVERY_DAYS = env.int("BUREAU_REFRESH_EVERY_DAYS", default=30)
+BUREAU_REFRESH_MIN_BUCKET = env.int("BUREAU_REFRESH_MIN_BUCKET", default=2)
+BUREAU_SCORE_DROP_POINTS = env.int("BUREAU_SCORE_DROP_POINTS", default=50)
+for _name in ("BUREAU_RATE_LIMIT_PER_MINUTE", "BUREAU_CIRCUIT_FAILURES", "BUREAU_REFRESH_EVERY_DAYS"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1")
+
+# Credit bureau furnishing (cases.bureau; docs/bureau-furnishing.md): where
+# monthly Metro 2 files go. "local" copies into METRO2_OUTBOX_DIR; "sftp"
+# uploads with paramiko (the host key must be in METRO2_SFTP_KNOWN_HOSTS or
+# the system's known hosts).
+METRO2_TRANSPORT = env.str("METRO2_TRANSPORT", default="local")
+if METRO2_TRANSPORT not in ("local", "sftp"):
+    raise ImproperlyConfigured("METRO2_TRANSPORT must be 'local' or 'sftp'")
+METRO2_OUTBOX_DIR = env.path("METRO2_OUTBOX_DIR", default=BASE_DIR / "bureau-outbox")
+METRO2_SFTP_HOST = env.str("METRO2_SFTP_HOST", default="")
+METRO2_SFTP_PORT = env.int("METRO2_SFTP_PORT", default=22)
+METRO2_SFTP_USERNAME = env.str("METRO2_SFTP_USERNAME", default="")
+METRO2_SFTP_PASSWORD = env.str("METRO2_SFTP_PASSWORD", default="")
+METRO2_SFTP_KEY_FILE = env.str("METRO2_SFTP_KEY_FILE", default="")
+METRO2_SFTP_DIRECTORY = env.str("METRO2_SFTP_DIRECTORY", default=".")
+METRO2_SFTP_KNOWN_HOSTS = env.str("METRO2_SFTP_KNOWN_HOSTS", default="")
+METRO2_SFTP_TIMEOUT = env.float("METRO2_SFTP_TIMEOUT", default=30.0)
+METRO2_CHUNK_SIZE = env.int("METRO2_CHUNK_SIZE", default=2000)
+if METRO2_CHUNK_SIZE < 1:
+    raise ImproperlyConfigured("METRO2_CHUNK_SIZE must be at least 1")
 
 SIMPLE_HISTORY_HISTORY_ID_USE_UUID = False
 SIMPLE_HISTORY_REVERT_DISABLED = True

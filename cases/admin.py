@@ -121,6 +121,7 @@ class CollectionPolicyAdmin(SimpleHistoryAdmin):
             _("Settlements and legal"),
             {"fields": ("settlement_limit_collector", "settlement_limit_team_lead", "legal_minimum_balance")},
         ),
+        (_("Small balances"), {"fields": ("digital_only_below",)}),
     )
 
     def get_queryset(self, request):
@@ -486,4 +487,4 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 # Collection work, messages and the dunning ladder: registered on import
 # (Django's autodiscovery loads only this module).
-from cases import admin_messaging, admin_risk, admin_work  # noqa: E402,F401
+from cases import admin_messaging, admin_risk, admin_small_balances, admin_work  # noqa: E402,F401

@@ -382,7 +382,7 @@ def case_page_view(model_admin, request, object_id):
         customer_now=_customer_now(overview.customer),
         settlements=_settlement_rows(settlements, user),
         disputes=list(disputes_for(user).filter(case_id=case.pk).order_by("-opened_on", "-id")),
-        timeline=case_timeline(case, limit=TIMELINE_LIMIT),
+        timeline=case_timeline(case, limit=TIMELINE_LIMIT, user=user),
         timeline_limit=TIMELINE_LIMIT,
         history=_case_history(case.pk),
         history_url=reverse("admin:cases_collectioncase_history", args=[case.pk]),

@@ -166,6 +166,18 @@ class CollectionPolicy(models.Model):
     legal_minimum_balance = models.DecimalField(
         _("minimum balance for legal"), **MONEY, default=Decimal("1000")
     )
+    # Small balances (docs/small-balances.md): a debt whose total balance is
+    # below this takes the digital-only track (no calls, no visits); null: off.
+    digital_only_below = models.DecimalField(
+        _("digital-only below (balance)"),
+        **MONEY,
+        null=True,
+        blank=True,
+        help_text=_(
+            "A case whose every open debt owes less than this is worked by automated SMS, email and "
+            "letters only: the contact rules refuse calls and visits (rule LL-DIGITAL-ONLY). Empty: off."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
@@ -179,6 +191,10 @@ class CollectionPolicy(models.Model):
             ),
             models.CheckConstraint(condition=models.Q(tolerance__gte=0), name="policy_tolerance_gte_0"),
             models.CheckConstraint(condition=models.Q(charge_off_dpd__gt=0), name="policy_charge_off_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(digital_only_below__isnull=True) | models.Q(digital_only_below__gt=0),
+                name="policy_digital_only_below_gt_0",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -559,6 +575,10 @@ from cases.dunning_models import (  # noqa: E402,F401  (models of this app, spli
 from cases.risk_models import (  # noqa: E402,F401  (models of this app, split for size)
     RiskModel,
     WatchListEntry,
+)
+from cases.small_balance_models import (  # noqa: E402,F401  (models of this app, split for size)
+    BulkSettlementOffer,
+    BulkSettlementOfferItem,
 )
 from cases.work_models import (  # noqa: E402,F401  (models of this app, split for size)
     Assignment,

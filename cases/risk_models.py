@@ -52,6 +52,7 @@ class WatchListEntry(models.Model):
         MISSED_PLAN_INSTALMENT = "missed_plan_instalment", _("Missed plan instalment")
         BROKEN_PROMISE_OTHER_DEBT = "broken_promise_other_debt", _("Broken promise on another debt")
         CONTACT_POINTS_FAILING = "contact_points_failing", _("Contact points failing")
+        BUREAU_SCORE_DROP = "bureau_score_drop", _("Bureau score drop")
 
     debt = models.ForeignKey("cases.Debt", on_delete=models.CASCADE, related_name="watch_entries")
     reasons = models.JSONField(_("reason codes"), default=list)

@@ -59,11 +59,15 @@ def my_queue(user, *, today: date) -> QuerySet:
     """The user's open cases in working order.
 
     Promises due today first, then callbacks due (today or overdue), then
-    priority (highest first), then case id. Each case carries
+    priority (highest first), then case id; cases on the small-balance
+    digital-only track (no calls: docs/small-balances.md) come after all
+    the others, in the same order among themselves. Each case carries
     ``total_balance`` (cached balances of its still-collectible debts),
-    ``worst_dpd``, ``promise_due_today`` and ``callback_due``; ``customer``
-    and ``team`` are joined. One query.
+    ``worst_dpd``, ``promise_due_today``, ``callback_due`` and
+    ``digital_only``; ``customer`` and ``team`` are joined. One query.
     """
+    from cases.services.small_balances import digital_only_case
+
     if user is None or not getattr(user, "is_authenticated", False):
         return CollectionCase.objects.none()
     active = Q(debts__status__in=Debt.ACTIVE_STATUSES)
@@ -87,8 +91,9 @@ def my_queue(user, *, today: date) -> QuerySet:
             worst_dpd=Coalesce(Max("debts__days_past_due", filter=active), Value(0)),
             promise_due_today=Exists(promise_today),
             callback_due=Exists(callback_due),
+            digital_only=digital_only_case(),
         )
-        .order_by("-promise_due_today", "-callback_due", "-priority", "id")
+        .order_by("digital_only", "-promise_due_today", "-callback_due", "-priority", "id")
     )
 
 
@@ -112,9 +117,10 @@ def _clip(text: str, length: int = 120) -> str:
     return text if len(text) <= length else text[: length - 1] + "…"
 
 
-def _contacts(case_id: int, limit: int | None) -> Iterable[dict]:
+def _contacts(case_id: int, limit: int | None, user=None) -> Iterable[dict]:
     rows = (
-        ContactAttempt.objects.filter(case_id=case_id)
+        _readable(user, ContactAttempt, "contacts_for")
+        .filter(case_id=case_id)
         .select_related("created_by")
         .order_by("-started_at", "-id")
     )
@@ -169,9 +175,10 @@ def _promises(case_id: int, limit: int | None) -> Iterable[dict]:
         )
 
 
-def _assignments(case_id: int, limit: int | None) -> Iterable[dict]:
+def _assignments(case_id: int, limit: int | None, user=None) -> Iterable[dict]:
     rows = (
-        Assignment.objects.filter(case_id=case_id)
+        _readable(user, Assignment, "assignments_for")
+        .filter(case_id=case_id)
         .select_related("collector", "team", "assigned_by")
         .order_by("-assigned_at", "-id")
     )
@@ -281,7 +288,19 @@ def _stage_changes(case_id: int) -> Iterable[dict]:
     ]
 
 
-def case_timeline(case: CollectionCase | int, *, limit: int | None = None) -> list[dict]:
+def _readable(user, model, access_function: str):
+    """Every row of ``model`` for internal callers (``user`` None), else the
+    rows ``backoffice.access`` gives that user: agency staff must not read
+    the lender's contact notes or assignment history on a case they work
+    (issue #9) unless the placement shares them."""
+    if user is None:
+        return model.objects.all()
+    from backoffice import access
+
+    return getattr(access, access_function)(user)
+
+
+def case_timeline(case: CollectionCase | int, *, limit: int | None = None, user=None) -> list[dict]:
     """The story of a case, newest first.
 
     Each event is ``{"at": datetime, "kind": str, "summary": str, "actor":
@@ -290,10 +309,15 @@ def case_timeline(case: CollectionCase | int, *, limit: int | None = None) -> li
     (a payment's received date, a dispute's opening) are placed when they
     were recorded that day, else at the start of that day. At most ``limit``
     events when given. About nine queries, whatever the case's size.
+
+    With ``user``, contact attempts and assignments are the ones
+    ``backoffice.access`` lets that user read (screens pass the viewer).
     """
     case_id = case.pk if isinstance(case, CollectionCase) else case
     events: list[dict] = []
-    for source in (_contacts, _payments, _promises, _assignments, _disputes, _plans, _settlements, _messages):
+    for source in (_contacts, _assignments):
+        events.extend(source(case_id, limit, user))
+    for source in (_payments, _promises, _disputes, _plans, _settlements, _messages):
         events.extend(source(case_id, limit))
     events.extend(_stage_changes(case_id))
     events.sort(key=lambda e: e["at"], reverse=True)

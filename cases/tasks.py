@@ -49,6 +49,10 @@ from cases.tasks_messaging import (  # noqa: F401  (registers the tasks with wor
     send_message_task,
 )
 from cases.tasks_risk import retrain_risk_model, score_risk  # noqa: F401  (registers the tasks)
+from cases.tasks_small_balances import (  # noqa: F401  (registers the tasks with workers)
+    approve_bulk_offer_task,
+    close_expired_bulk_offers_task,
+)
 
 logger = logging.getLogger(__name__)
 

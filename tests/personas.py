@@ -22,6 +22,9 @@ promise, a payment plan with one instalment, a pending settlement and a
 - case B: assigned to ``collector2``, no team, stage ``soft``;
 - case C: unassigned, stage ``legal``.
 
+Case B is also placed with "World agency", the agency persona's agency
+(outside agencies, issue #9).
+
 ``CASES_SEEN`` says which cases each persona sees; tests build every other
 expectation from it.
 
@@ -46,6 +49,7 @@ from backoffice import roles
 from cases.models import (
     Assignment,
     AssignmentRule,
+    BulkSettlementOffer,
     CollectionCase,
     CollectorProfile,
     ContactAttempt,
@@ -96,7 +100,8 @@ CASES_SEEN: dict[str, frozenset[str]] = {
     "compliance": ALL_CASES,
     "supervisor": ALL_CASES,
     "administrator": ALL_CASES,
-    "agency": frozenset(),
+    # Case B is placed with the agency persona's agency (``make_world``).
+    "agency": frozenset("B"),
     "superuser": ALL_CASES,
     "outsider": frozenset(),
 }
@@ -307,9 +312,43 @@ def make_world(users: dict[str, object]) -> World:
     world.shared[type(product.policy)] = product.policy
     world.shared[CollectorProfile] = CollectorProfile.objects.create(user=users["collector"])
     world.shared[AssignmentRule] = AssignmentRule.objects.create(name="T rule", team=team)
+    world.shared[BulkSettlementOffer] = BulkSettlementOffer.objects.create(
+        name="T small balances",
+        policy=product.policy,
+        balance_max=Decimal("200.00"),
+        discount_percent=Decimal("30.00"),
+        expires_on=date(2026, 12, 31),
+    )
     world.shared[type(users["collector"])] = users["collector"]
     world.shared[Group] = Group.objects.get(name=roles.COLLECTOR)
+    _place_with_the_agency(world, users)
     return world
+
+
+def _place_with_the_agency(world: World, users: dict[str, object]) -> None:
+    """Outside agencies (issue #9): the agency persona works for agency
+    "World agency", and case B is placed with it (an open placement that
+    shares the lender's contact history), so agency staff see exactly
+    case B."""
+    from cases.agencies.models import Agency, AgencyCommissionRate, AgencyMember
+    from cases.agencies.services import place_with_agency
+
+    agency = Agency.objects.create(name="World agency", licence_number="WA-001")
+    for bucket in ("current", "M1", "M2", "M3", "M4", "M5", "M6", "M6+"):
+        AgencyCommissionRate.objects.create(agency=agency, bucket=bucket, rate_percent=Decimal("15.00"))
+    AgencyMember.objects.create(user=users["agency"], agency=agency)
+    (placement,) = place_with_agency(
+        cases=[world.cases["B"]],
+        agency=agency,
+        start_on=date(2026, 2, 1),
+        end_on=date(2026, 12, 31),
+        actor=users["superuser"],
+        reason="persona world",
+        instructions="Call the debtor only; no visits.",
+        share_contact_history=True,
+    )
+    world.add("B", placement)
+    world.shared[Agency] = agency
 
 
 @pytest.fixture(scope="module")

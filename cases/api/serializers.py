@@ -88,6 +88,7 @@ class PolicySerializer(CleanModelSerializer):
             "settlement_limit_collector",
             "settlement_limit_team_lead",
             "legal_minimum_balance",
+            "digital_only_below",
             "created_at",
         ]
         extra_kwargs = {"name": {"required": False}, "currency": {"required": False}}

@@ -136,7 +136,9 @@ class CaseDetailSerializer(CollectionCaseSerializer):
 
     @extend_schema_field(TimelineEventSerializer(many=True))
     def get_timeline(self, case):
-        return TimelineEventSerializer(case_timeline(case, limit=TIMELINE_LIMIT), many=True).data
+        request = self.context.get("request")
+        user = request.user if request is not None else None
+        return TimelineEventSerializer(case_timeline(case, limit=TIMELINE_LIMIT, user=user), many=True).data
 
 
 class QueueCaseSerializer(serializers.ModelSerializer):

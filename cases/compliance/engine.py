@@ -31,6 +31,7 @@ from cases.compliance.rules import (
     ADVISE,
     CONTACT_POINT,
     DEBTOR,
+    DIGITAL_ONLY,
     HOLD,
     HOURS,
     LEGAL_HOLD,
@@ -104,9 +105,10 @@ class Decision:
 
 
 def mode_of(request: ContactRequest, rule_id: str) -> str:
-    """``advise`` only for a US rule other than ``hold`` that a first-party
-    creditor's policy sets to advise; ``enforce`` otherwise."""
-    if rule_id == HOLD or request.jurisdiction != "US" or not request.first_party:
+    """``advise`` only for a US rule other than ``hold`` (and our own
+    ``LL-DIGITAL-ONLY``) that a first-party creditor's policy sets to advise;
+    ``enforce`` otherwise."""
+    if rule_id in (HOLD, DIGITAL_ONLY) or request.jurisdiction != "US" or not request.first_party:
         return "enforce"
     return ADVISE if request.rule_modes.get(rule_id) == ADVISE else "enforce"
 

@@ -49,7 +49,7 @@ from cases.compliance.rules import (
     WINDOW_DAYS,
     ContactRequest,
 )
-from cases.models import CollectionCase, ContactAttempt, Debt, Message
+from cases.models import BALANCE_FIELD, CollectionCase, ContactAttempt, Debt, Message
 from cases.policy_presets import preset
 
 CALL = ContactAttempt.Channel.CALL
@@ -93,9 +93,33 @@ def strictest_policy(policies: list[dict]) -> dict:
     return combined
 
 
+BALANCE_VALUES = tuple(BALANCE_FIELD.values())
+DIGITAL_ONLY_BELOW = "product__policy__digital_only_below"
+
+
+def is_digital_only(rows: list[dict]) -> bool:
+    """The case is on the small-balance digital-only track (docs/small-balances.md).
+
+    ``rows``: one dict per debt of the case with ``status``, the cached
+    balance fields and ``product__policy__digital_only_below``. True when the
+    case has an open debt that owes something and every such debt owes less
+    than its policy's threshold (a threshold of ``None`` is off). Pure."""
+    owing = [
+        (sum(row[name] for name in BALANCE_VALUES), row[DIGITAL_ONLY_BELOW])
+        for row in rows
+        if row["status"] in Debt.ACTIVE_STATUSES
+    ]
+    owing = [(total, below) for total, below in owing if total > 0]
+    return bool(owing) and all(below is not None and total < below for total, below in owing)
+
+
 def _policies(case: CollectionCase, jurisdiction: str) -> tuple[dict, list[dict]]:
     fields = [f"product__policy__{name}" for name in (*POLICY_FIELDS, "rule_modes", "first_party")]
-    rows = list(Debt.objects.filter(case_id=case.pk).values("id", "status", "limitation_on", *fields))
+    rows = list(
+        Debt.objects.filter(case_id=case.pk).values(
+            "id", "status", "limitation_on", *fields, *BALANCE_VALUES, DIGITAL_ONLY_BELOW
+        )
+    )
     policies = [{name.removeprefix("product__policy__"): row[name] for name in fields} for row in rows]
     if not policies:
         policies = [preset(jurisdiction)]
@@ -333,5 +357,6 @@ def gather_facts(
         last_right_party_contact_at=history["last_right_party_contact_at"],
         is_validation_notice=channel == LETTER and (template_code or "").startswith(VALIDATION_PREFIX),
         limitation_on=_limitation_on(debt_rows, debt),
+        digital_only=is_digital_only(debt_rows),
         **extra_facts,
     )

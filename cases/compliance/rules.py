@@ -35,6 +35,9 @@ HOLD = "hold"
 CONTACT_POINT = "contact_point"
 VALIDATION = "validation"
 TIME_BARRED = "time_barred"
+# Ledgerline's own rule (not RULES §4): small balances are worked digitally
+# (docs/small-balances.md).
+DIGITAL_ONLY = "LL-DIGITAL-ONLY"
 
 ENFORCE = "enforce"
 ADVISE = "advise"
@@ -47,6 +50,8 @@ CALL = "call"
 LETTER = "letter"
 LEGAL_ACTION = "legal"  # a suit, a referral, a filing: not a ContactAttempt channel
 ELECTRONIC_CHANNELS = frozenset({"sms", "email"})
+# Contact made by a person, refused on the digital-only track.
+MANUAL_CHANNELS = frozenset({"call", "visit"})
 # Channels whose timing reaches the person (a letter is read when it arrives).
 TIMED_CHANNELS = frozenset({"call", "sms", "email", "visit"})
 
@@ -101,6 +106,8 @@ RULE_TABLE: tuple[RuleRow, ...] = (
     RuleRow(VALIDATION, "US", FDCPA),
     RuleRow(TIME_BARRED, "CN"),
     RuleRow(TIME_BARRED, "US"),
+    RuleRow(DIGITAL_ONLY, "CN"),
+    RuleRow(DIGITAL_ONLY, "US"),
 )
 KNOWN_JURISDICTIONS = frozenset(row.jurisdiction for row in RULE_TABLE)
 
@@ -178,6 +185,9 @@ class ContactRequest:
     is_validation_notice: bool = False
     # ``time_barred``: the earliest limitation date of the debts concerned.
     limitation_on: date | None = None
+    # ``LL-DIGITAL-ONLY``: every open debt of the case owes less than its
+    # policy's ``digital_only_below`` (``facts.is_digital_only``).
+    digital_only: bool = False
 
     @property
     def counting_zone(self) -> str | None:
@@ -449,6 +459,19 @@ def check_validation(request: ContactRequest) -> Refusal | None:
         VALIDATION,
         f"No validation notice was sent within {days} days of the first communication ({first_day}, "
         f"due by {deadline}): send it before any further collection communication.",
+    )
+
+
+@rule(DIGITAL_ONLY)
+def check_digital_only(request: ContactRequest) -> Refusal | None:
+    # Automated SMS, email and letters go on; a person calling or visiting
+    # does not (anyone: the debtor or a third party).
+    if not request.digital_only or request.channel not in MANUAL_CHANNELS:
+        return None
+    return Refusal(
+        DIGITAL_ONLY,
+        "Small balance on the digital-only track (below the policy's threshold): automated SMS, email "
+        "and letters only, no calls or visits.",
     )
 
 

@@ -38,6 +38,8 @@ VARIABLES = {
     "how_to_pay": "How to pay, in the message's language",
     "opt_out": "How to opt out of SMS/email, in the message's language (empty for letters)",
     "today": "The message date (ISO date)",
+    "settlement_amount": "Amount that settles the debt under its approved offer (empty without one)",
+    "settlement_valid_until": "Last day of that offer (ISO date, empty without one)",
 }
 
 PAY_WITHIN = timedelta(days=7)
@@ -83,6 +85,7 @@ def build_context(*, debt, language: str, channel: str, today: date) -> dict[str
     oldest = overdue[0] if overdue else (upcoming[0] if upcoming else None)
     amount_overdue = sum((i.owed for i in overdue), ZERO) + debt.penalty_balance + debt.fees_balance
     lang = language if language in HOW_TO_PAY else "en"
+    offer = _open_settlement(debt, today)
     phone = PHONE_SUFFIX[lang].format(phone=creditor.phone) if creditor.phone else ""
     return {
         "customer_name": debt.customer.name,
@@ -106,7 +109,21 @@ def build_context(*, debt, language: str, channel: str, today: date) -> dict[str
         ),
         "opt_out": OPT_OUT.get((channel, lang), ""),
         "today": today.isoformat(),
+        "settlement_amount": _money(offer.amount - offer.paid_amount) if offer else "",
+        "settlement_valid_until": offer.valid_until.isoformat() if offer else "",
     }
+
+
+def _open_settlement(debt, today: date):
+    """The approved, unexpired settlement offer on ``debt`` (a bulk small-balance
+    offer's message quotes it: docs/small-balances.md), or ``None``."""
+    from cases.models import Settlement
+
+    return (
+        Settlement.objects.filter(debt=debt, status=Settlement.Status.APPROVED, valid_until__gte=today)
+        .order_by("id")
+        .first()
+    )
 
 
 def sample_context(*, language: str, channel: str) -> dict[str, str]:

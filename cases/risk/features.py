@@ -16,6 +16,14 @@ Promises and contacts belong to a case; a debt sees those of its own case.
 The label of a row is "paid within 30 days": the posted payments received
 in the 30 days after the snapshot date add up to at least ``LABEL_SHARE`` of
 the balance on that date (and at least ``LABEL_MINIMUM``).
+
+Credit bureau score (``cases.bureau_inquiry``): when any debt of the history
+has a customer with a scored bureau report, every row also carries
+``BUREAU_FEATURE_NAMES``: the newest score fetched on or before the date
+(``bureau_score``, 0 when none yet) and whether there was one
+(``has_bureau_score``). A portfolio without bureau data keeps exactly the
+base ``FEATURE_NAMES``, and a stored model only reads the features it was
+trained on, so older model versions keep scoring.
 """
 
 import math
@@ -56,6 +64,15 @@ FEATURE_NAMES = [
     "reached_contacts_90d",
     "failed_contacts_90d",
 ]
+BUREAU_FEATURE_NAMES = ["bureau_score", "has_bureau_score"]
+
+
+def feature_names_of(rows) -> list[str]:
+    """The features a set of rows carries: the base ones, plus the bureau
+    ones when every row has them."""
+    if rows and all(name in row.values for row in rows for name in BUREAU_FEATURE_NAMES):
+        return [*FEATURE_NAMES, *BUREAU_FEATURE_NAMES]
+    return list(FEATURE_NAMES)
 
 
 @dataclass
@@ -67,8 +84,8 @@ class FeatureRow:
     values: dict[str, float]
     label: bool | None = None
 
-    def vector(self) -> list[float]:
-        return [self.values[name] for name in FEATURE_NAMES]
+    def vector(self, names: list[str] | None = None) -> list[float]:
+        return [self.values[name] for name in (names or FEATURE_NAMES)]
 
 
 @dataclass
@@ -81,6 +98,7 @@ class _Debt:
     entries: list[tuple[date, int | None, Decimal]] = field(default_factory=list)
     instalments: list[tuple[int, int, date]] = field(default_factory=list)  # (number, id, due_on)
     payments: list[tuple[date, Decimal, date | None]] = field(default_factory=list)
+    customer_id: int | None = None
 
 
 @dataclass
@@ -90,6 +108,8 @@ class History:
     debts: dict[int, _Debt]
     promises: dict[int, list[tuple[str, date]]]
     contacts: dict[int, list[tuple[date, str]]]
+    # customer id → [(local fetch date, score)], oldest first; empty: no bureau features.
+    bureau: dict[int, list[tuple[date, int]]] = field(default_factory=dict)
 
 
 def load_history(debts=None) -> History:
@@ -98,7 +118,9 @@ def load_history(debts=None) -> History:
     rows = {}
     for debt in queryset.select_related("product__policy").order_by("id"):
         policy = debt.product.policy
-        rows[debt.pk] = _Debt(debt.pk, debt.case_id, debt.opened_on, policy.tolerance, policy)
+        rows[debt.pk] = _Debt(
+            debt.pk, debt.case_id, debt.opened_on, policy.tolerance, policy, customer_id=debt.customer_id
+        )
     ids = list(rows)
     for debt_id, number, pk, due_on in Instalment.objects.filter(debt_id__in=ids).values_list(
         "debt_id", "number", "id", "due_on"
@@ -127,7 +149,10 @@ def load_history(debts=None) -> History:
         "case_id", "started_at", "outcome"
     ):
         contacts[case_id].append((timezone.localdate(started_at), outcome))
-    return History(rows, promises, contacts)
+    from cases.bureau_inquiry.selectors import score_history
+
+    bureau = dict(score_history({d.customer_id for d in rows.values()}))
+    return History(rows, promises, contacts, bureau)
 
 
 def _paid_on(payments, day: date) -> list[tuple[date, Decimal]]:
@@ -181,6 +206,10 @@ def _row(debt: _Debt, history: History, as_of: date) -> FeatureRow | None:
         "reached_contacts_90d": float(sum(1 for o in contacts if o in ContactAttempt.REACHED)),
         "failed_contacts_90d": float(sum(1 for o in contacts if o in FAILED_OUTCOMES)),
     }
+    if history.bureau:
+        known = [score for day, score in history.bureau.get(debt.customer_id, ()) if day <= as_of]
+        values["bureau_score"] = float(known[-1]) if known else 0.0
+        values["has_bureau_score"] = 1.0 if known else 0.0
     return FeatureRow(debt.pk, debt.case_id, as_of, balance, values)
 
 

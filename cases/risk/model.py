@@ -26,7 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.preprocessing import StandardScaler
 
-from cases.risk.features import FEATURE_NAMES, HORIZON_DAYS, FeatureRow, History, feature_rows
+from cases.risk.features import HORIZON_DAYS, FeatureRow, History, feature_names_of, feature_rows
 from cases.services.priority import fallback_probability
 
 SNAPSHOTS = 8
@@ -62,7 +62,8 @@ def labelled_rows(history: History, *, as_of: date, dates: list[date] | None = N
 
 
 def _matrix(rows: list[FeatureRow]) -> tuple[np.ndarray, np.ndarray]:
-    x = np.array([r.vector() for r in rows], dtype=float).reshape(len(rows), len(FEATURE_NAMES))
+    names = feature_names_of(rows)
+    x = np.array([r.vector(names) for r in rows], dtype=float).reshape(len(rows), len(names))
     y = np.array([1 if r.label else 0 for r in rows], dtype=int)
     return x, y
 
@@ -74,7 +75,7 @@ def fit(rows: list[FeatureRow]) -> Params:
     scaler = StandardScaler().fit(x)
     model = LogisticRegression(class_weight="balanced", max_iter=1000).fit(scaler.transform(x), y)
     return Params(
-        feature_names=list(FEATURE_NAMES),
+        feature_names=feature_names_of(rows),
         means=[float(v) for v in scaler.mean_],
         scales=[float(v) for v in scaler.scale_],
         coefficients=[float(v) for v in model.coef_[0]],
@@ -86,7 +87,8 @@ def predict(params: Params, rows: list[FeatureRow]) -> np.ndarray:
     """P(pay within 30 days) for each row, from the stored numbers only."""
     if not rows:
         return np.zeros(0)
-    x = np.array([[r.values[n] for n in params.feature_names] for r in rows], dtype=float)
+    # A feature the rows lack (bureau data gone from the portfolio) reads 0: "none".
+    x = np.array([[r.values.get(n, 0.0) for n in params.feature_names] for r in rows], dtype=float)
     z = (x - np.array(params.means)) / np.array(params.scales) @ np.array(params.coefficients)
     return 1.0 / (1.0 + np.exp(-(z + params.intercept)))
 

@@ -63,6 +63,12 @@ def raise_dispute(
         dispute.save()
         if Hold.DISPUTE not in (locked.holds or []):
             place_hold(case=locked, hold=Hold.DISPUTE, actor=actor, reason=history_reason)
+        # A disputed case comes back from an outside agency at once (issue #9).
+        from cases.agencies.services import recall_case_placement
+
+        recall_case_placement(
+            case_id=locked.pk, on=opened_on, kind="dispute", actor=actor, reason="recalled: dispute raised"
+        )
         return dispute
 
 

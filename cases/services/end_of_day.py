@@ -11,12 +11,14 @@ from datetime import date, timedelta
 
 from backoffice.audit import system_user
 from backoffice.services import seal_history
+from cases.agencies.services import close_placements as close_agency_placements
 from cases.services.dunning import evaluate_ladder
 from cases.services.plans import mark_missed_plan_instalments
 from cases.services.priority import refresh_priorities
 from cases.services.promises import settle_due_promises
 from cases.services.risk import early_warning, score_debts
 from cases.services.settlements import expire_settlements
+from cases.services.small_balances import close_expired_bulk_offers
 from cases.services.stages import refresh_stages
 
 
@@ -25,7 +27,10 @@ def finish_business_day(*, business_date: date, actor=None) -> None:
     settle_due_promises(business_date=business_date, actor=actor)
     mark_missed_plan_instalments(business_date=business_date, actor=actor)
     expire_settlements(business_date=business_date, actor=actor)
+    close_expired_bulk_offers(business_date=business_date, actor=actor)
     refresh_stages(business_date=business_date, actor=actor)
+    # Outside agencies: expired periods, disputed and paid-off cases come back.
+    close_agency_placements(business_date=business_date, actor=actor)
     # Risk scores feed the priorities; the watch list feeds the ladder's
     # pre-due step.
     score_debts(as_of=business_date, actor=actor)

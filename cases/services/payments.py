@@ -250,6 +250,10 @@ def _post_locked(
     apply_payment_to_promises(payment=payment, actor=actor)
     apply_payment_to_plans(payment=payment, actor=actor)
     apply_payment_to_settlements(payment=payment, actor=actor)
+    # Paid in full (or settled): the case comes back from its agency (issue #9).
+    from cases.agencies.services import recall_if_paid_in_full
+
+    recall_if_paid_in_full(case_id=debt.case_id, on=received_on, actor=actor or system_user())
     return PaymentResult(payment, created=True)
 
 

@@ -11,7 +11,11 @@ priority = expected recovery + bumps, where
   past due (``FALLBACK_SCORECARD``: 0.60 up to DPD 30, 0.35 to 60, 0.20 to
   90, 0.10 to 180, 0.05 beyond);
 - bumps (``PriorityWeights``): a pending promise due today, a callback the
-  debtor asked for that is due, and each broken promise.
+  debtor asked for that is due, and each broken promise;
+- the customer's newest credit bureau score (``cases.bureau_inquiry``)
+  scales the expected recovery by ``BUREAU_SCORE_FACTORS`` ("Bureau score
+  540: expected recovery × 0.80"), unless the active risk model already has
+  the score among its features (then it is in P(pay) itself).
 
 A case on hold may not be contacted (RULES §3): its priority is 0 and it has
 no next action, with the hold named as the reason.
@@ -48,6 +52,13 @@ FALLBACK_SCORECARD: tuple[tuple[int, Decimal], ...] = (
 FALLBACK_BEYOND = Decimal("0.05")
 PRIORITY_MAX = Decimal("9999999999.99")  # the field's max_digits=12, decimal_places=2
 PRIORITY_FIELDS = ["priority", "priority_reasons", "next_action_on"]
+# (lowest score of the band, factor on the expected recovery), best band first.
+BUREAU_SCORE_FACTORS: tuple[tuple[int, Decimal], ...] = (
+    (700, Decimal("1.20")),
+    (600, Decimal("1.00")),
+    (500, Decimal("0.80")),
+)
+BUREAU_SCORE_FACTOR_BELOW = Decimal("0.60")
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,13 @@ class PriorityWeights:
 
 
 DEFAULT_WEIGHTS = PriorityWeights()
+
+
+def bureau_score_factor(score: int) -> Decimal:
+    for lowest, factor in BUREAU_SCORE_FACTORS:
+        if score >= lowest:
+            return factor
+    return BUREAU_SCORE_FACTOR_BELOW
 
 
 def fallback_probability(worst_dpd: int) -> Decimal:
@@ -86,6 +104,8 @@ class CaseSignals:
     promises_due_today: list[Decimal] = field(default_factory=list)
     promise_dates: list[date] = field(default_factory=list)
     callback_dates: list[date] = field(default_factory=list)
+    bureau_score: int | None = None
+    bureau_score_in_model: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,6 +143,10 @@ def score_case(signals: CaseSignals, *, today: date, weights: PriorityWeights = 
         reasons.append(
             f"Expected recovery {_money(priority)} = {probability:.0%} ({source}) × balance {_money(balance)}"
         )
+    if signals.bureau_score is not None and not signals.bureau_score_in_model:
+        factor = bureau_score_factor(signals.bureau_score)
+        priority = round_half_up(priority * factor)
+        reasons.append(f"Bureau score {signals.bureau_score}: expected recovery × {factor:.2f}")
     if signals.promises_due_today:
         priority += weights.promise_due_today
         promised = sum(signals.promises_due_today, ZERO)
@@ -222,25 +246,38 @@ def _refresh_chunk(ids: list[int], *, today: date, actor, weights: PriorityWeigh
 
 def load_signals(cases: list[CollectionCase], *, today: date) -> dict[int, CaseSignals]:
     """The signals of ``cases`` in three queries (debts, promises, callbacks)."""
+    # Imported here: the bureau app and the risk features import this module's neighbours.
+    from cases.bureau_inquiry.selectors import newest_score_of_customer
+    from cases.risk.features import BUREAU_FEATURE_NAMES
+
     ids = [c.pk for c in cases]
-    model = RiskModel.objects.filter(active=True).values_list("version", flat=True).first()
+    model, feature_names = RiskModel.objects.filter(active=True).values_list(
+        "version", "feature_names"
+    ).first() or (None, [])
+    in_model = model is not None and set(BUREAU_FEATURE_NAMES) <= set(feature_names or [])
     signals = {
         c.pk: CaseSignals(
             risk_score=c.risk_score,
             risk_model_version=model if c.risk_score is not None else None,
             broken_promises=c.broken_promises,
             holds=list(c.holds or []),
+            # Only a model that scored this case has the bureau score in its P(pay).
+            bureau_score_in_model=in_model and c.risk_score is not None,
         )
         for c in cases
     }
     balance_fields = list(BALANCE_FIELD.values())
-    debts = Debt.objects.filter(case_id__in=ids, status__in=Debt.ACTIVE_STATUSES).values_list(
-        "case_id", "days_past_due", *balance_fields
+    # A case's debts are its customer's: the newest bureau score rides along.
+    debts = (
+        Debt.objects.filter(case_id__in=ids, status__in=Debt.ACTIVE_STATUSES)
+        .annotate(bureau_score=newest_score_of_customer("customer_id"))
+        .values_list("case_id", "days_past_due", "bureau_score", *balance_fields)
     )
-    for case_id, dpd, *balances in debts:
+    for case_id, dpd, bureau_score, *balances in debts:
         s = signals[case_id]
         s.balance += sum(balances, ZERO)
         s.worst_dpd = max(s.worst_dpd, dpd)
+        s.bureau_score = bureau_score
     promises = PromiseToPay.objects.filter(
         case_id__in=ids, status=PromiseToPay.Status.PENDING, due_on__gte=today
     ).values_list("case_id", "due_on", "amount")

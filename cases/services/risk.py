@@ -14,7 +14,9 @@
   cleared when the signs are gone or the debt is no longer current.
   Signs: a plan instalment missed in the last 90 days, a promise on another
   debt broken in the last 90 days, every phone's latest call a wrong number.
-  (No bureau score is kept yet, so a bureau score drop is not a sign yet.)
+  A bureau score drop is a sign too: the customer's newest credit bureau
+  score (reports fetched up to the business date) is at least
+  ``BUREAU_SCORE_DROP_POINTS`` below the report before it.
 """
 
 from collections import defaultdict
@@ -22,11 +24,13 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from simple_history.utils import bulk_update_with_history
 
 from backoffice.audit import record
+from cases.bureau_inquiry.selectors import score_drops
 from cases.models import (
     CollectionCase,
     ContactAttempt,
@@ -189,6 +193,9 @@ def risk_signs(*, business_date: date) -> dict[int, list[str]]:
         for c, points in phones.items()
         if points and all(latest.get(p) == ContactAttempt.Outcome.WRONG_NUMBER for p in points)
     }
+    dropped = score_drops(
+        customer_ids=customers, on_or_before=business_date, threshold=settings.BUREAU_SCORE_DROP_POINTS
+    )
     signs: dict[int, list[str]] = {}
     for debt_id, customer_id, case_id in debts:
         reasons = []
@@ -199,6 +206,8 @@ def risk_signs(*, business_date: date) -> dict[int, list[str]]:
             reasons.append(Reason.BROKEN_PROMISE_OTHER_DEBT.value)
         if customer_id in failing:
             reasons.append(Reason.CONTACT_POINTS_FAILING.value)
+        if customer_id in dropped:
+            reasons.append(Reason.BUREAU_SCORE_DROP.value)
         if reasons:
             signs[debt_id] = reasons
     return signs

@@ -28,6 +28,9 @@ from rest_framework.test import APIClient
 
 import backoffice.api_urls
 from backoffice import access, roles
+from cases.agencies.models import Agency, AgencyPlacement
+from cases.bureau.models import BureauSubmission
+from cases.bureau_inquiry.models import BureauReport
 from cases.models import (
     CollectionCase,
     CollectionPolicy,
@@ -43,6 +46,8 @@ from cases.models import (
     Settlement,
     Team,
 )
+from cases.placements.models import PlacementFile
+from cases.statements.models import StatementFile
 from customers.models import ContactPoint, Customer, ThirdPartyContact
 from legal.models import Deadline, Filing, Hearing, LegalCost, LegalMatter
 
@@ -101,6 +106,18 @@ ROUTES = {
     "settlement": Route(Settlement, access.settlements_for, _perm_writer("cases.add_settlement")),
     "dispute": Route(Dispute, access.disputes_for, _perm_writer("cases.add_dispute")),
     "message": Route(Message, access.messages_for),
+    "agency": Route(Agency, access.agencies_for, _role_writer(roles.SUPERVISOR, roles.ADMINISTRATOR)),
+    "agency-placement": Route(
+        AgencyPlacement, access.agency_placements_for, _role_writer(roles.SUPERVISOR, roles.ADMINISTRATOR)
+    ),
+    "bureau-report": Route(BureauReport, access.bureau_reports_for),
+    "bureau-submission": Route(BureauSubmission, access.bureau_submissions_for),
+    "placement": Route(
+        PlacementFile, access.placement_files_for, _perm_writer("placements.add_placementfile")
+    ),
+    "statement": Route(
+        StatementFile, access.statement_files_for, _perm_writer("statements.add_statementfile")
+    ),
     "legal-matter": Route(LegalMatter, access.matters_for, _perm_writer("legal.add_legalmatter")),
     "legal-filing": Route(Filing, access.filings_for, _perm_writer("legal.add_filing")),
     "legal-hearing": Route(Hearing, access.hearings_for, _perm_writer("legal.add_hearing")),

@@ -5,9 +5,13 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 
 from backoffice import access, roles
+from cases.agencies.models import Agency, AgencyPlacement
+from cases.bureau.models import AssociatedConsumer, FurnishingState
+from cases.bureau_inquiry.models import BureauInquiryAttempt, BureauReport
 from cases.models import (
     Assignment,
     AssignmentRule,
+    BulkSettlementOffer,
     CollectionCase,
     CollectionPolicy,
     CollectorProfile,
@@ -57,6 +61,11 @@ THROUGH_CASES = {
     "messages_for": Message,
     "dunning_firings_for": DunningFiring,
     "watch_list_for": WatchListEntry,
+    "agency_placements_for": AgencyPlacement,
+    "bureau_reports_for": BureauReport,
+    "bureau_attempts_for": BureauInquiryAttempt,
+    "furnishing_states_for": FurnishingState,
+    "associated_consumers_for": AssociatedConsumer,
 }
 # Reference data: every row, for a role holding the view permission.
 REFERENCE = {
@@ -69,6 +78,10 @@ REFERENCE = {
     "message_templates_for": MessageTemplate,
     "dunning_steps_for": DunningStep,
     "risk_models_for": RiskModel,
+    # Agency staff see only their own agency: the world has just theirs
+    # (tests/agencies/test_access.py adds a second one).
+    "agencies_for": Agency,
+    "bulk_settlement_offers_for": BulkSettlementOffer,
 }
 
 # Legal rows: every matter for legal staff and supervision, a collector's
@@ -86,6 +99,16 @@ LEGAL = {
     "referable_debts_for",
 }
 
+# Placement layouts (reference data) and placement files (roles that see
+# every case): tested row by row in tests/placements/test_access.py.
+PLACEMENTS = {"placement_layouts_for", "placement_files_for"}
+# Statement sources, files and lines, and the suspense queue (roles that see
+# every case): tested row by row in tests/statements/test_access.py.
+STATEMENTS = {"statement_sources_for", "statement_files_for", "statement_lines_for", "suspense_lines_for"}
+# Bureau files and furnisher identifiers cover a creditor's whole portfolio:
+# the roles that see every case, with the view permission; tested row by row
+# in tests/bureau/test_access_and_admin.py.
+BUREAU_PORTFOLIO = {"bureau_submissions_for", "furnisher_profiles_for"}
 
 ALL = {"A", "B", "C"}
 
@@ -105,7 +128,9 @@ def test_every_access_function_is_in_a_table():
         for name in dir(access)
         if name.endswith("_for") and not name.startswith("_") and callable(getattr(access, name))
     }
-    assert functions - {"writable_cases_for"} == set(THROUGH_CASES) | set(REFERENCE) | LEGAL
+    assert functions - {"writable_cases_for"} == (
+        set(THROUGH_CASES) | set(REFERENCE) | LEGAL | PLACEMENTS | STATEMENTS | BUREAU_PORTFOLIO
+    )
 
 
 @pytest.mark.parametrize("function", sorted(THROUGH_CASES))
@@ -200,11 +225,33 @@ def test_broad_roles_see_every_case(world, personas, name):
     assert _letters(world, Payment, access.payments_for(user)) == ALL
 
 
-@pytest.mark.parametrize("name", ["outsider", "agency"])
-def test_outsider_and_agency_see_no_case_data(world, personas, name):
-    user = fresh(personas[name])
+def test_outsider_sees_no_case_data(world, personas):
+    user = fresh(personas["outsider"])
     for function in THROUGH_CASES:
         assert not getattr(access, function)(user).exists(), function
+
+
+def test_agency_staff_see_only_the_case_placed_with_their_agency(world, agency):
+    user = fresh(agency)
+    for model, function in (
+        (CollectionCase, access.cases_for),
+        (Customer, access.customers_for),
+        (Debt, access.debts_for),
+        (Payment, access.payments_for),
+        (ContactAttempt, access.contacts_for),
+        (PromiseToPay, access.promises_for),
+        (AgencyPlacement, access.agency_placements_for),
+    ):
+        assert _letters(world, model, function(user)) == {"B"}, model.__name__
+    assert not access.assignments_for(user).exists()
+    assert not access.watch_list_for(user).exists()
+
+
+def test_a_recalled_case_disappears_from_agency_staff(world, agency):
+    AgencyPlacement.objects.filter(case=world.cases["B"]).update(status=AgencyPlacement.Status.RECALLED)
+    user = fresh(agency)
+    assert not access.cases_for(user).exists()
+    assert not access.writable_cases_for(fresh(agency)).exists()
 
 
 def test_a_user_without_a_role_sees_nothing_even_with_view_permissions(world):
@@ -259,7 +306,7 @@ WRITABLE = {
     "compliance": set(),
     "supervisor": ALL,
     "administrator": ALL,
-    "agency": set(),
+    "agency": {"B"},
     "superuser": ALL,
     "outsider": set(),
 }

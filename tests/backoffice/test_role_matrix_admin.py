@@ -71,6 +71,18 @@ ROWS = {
     "cases.DunningFiring": access.dunning_firings_for,
     "cases.MessageTemplate": access.message_templates_for,
     "cases.DunningStep": access.dunning_steps_for,
+    "agencies.Agency": access.agencies_for,
+    "agencies.AgencyPlacement": access.agency_placements_for,
+    "bureau_inquiry.BureauReport": access.bureau_reports_for,
+    "bureau_inquiry.BureauInquiryAttempt": access.bureau_attempts_for,
+    "bureau_inquiry.BureauCircuit": PERMISSION_ONLY,
+    "cases.BulkSettlementOffer": access.bulk_settlement_offers_for,
+    "bureau.FurnisherProfile": access.furnisher_profiles_for,
+    "bureau.FurnishingState": access.furnishing_states_for,
+    "bureau.AssociatedConsumer": access.associated_consumers_for,
+    "bureau.BureauSubmission": access.bureau_submissions_for,
+    "placements.PlacementLayout": access.placement_layouts_for,
+    "placements.PlacementFile": access.placement_files_for,
     # The legal app's row rules live in ``legal.access`` for now (named by
     # path so a half-written legal app cannot stop this module importing).
     "legal.Court": PERMISSION_ONLY,
@@ -97,6 +109,11 @@ ROWS = {
     "django_celery_beat.PeriodicTask": PERMISSION_ONLY,
     "django_celery_results.TaskResult": PERMISSION_ONLY,
     "django_celery_results.GroupResult": PERMISSION_ONLY,
+    # Payment statements: only the roles that see every case (docs/statements.md).
+    "statements.StatementSource": access.statement_sources_for,
+    "statements.StatementFile": access.statement_files_for,
+    "statements.StatementLine": access.statement_lines_for,
+    "statements.SuspenseLine": access.suspense_lines_for,
 }
 
 # Screens that list fewer rows than the user may see, on purpose (a queue):

@@ -52,6 +52,7 @@ def test_rule_ids_are_the_ones_in_rules_section_4():
         "contact_point",
         "validation",
         "time_barred",
+        "LL-DIGITAL-ONLY",  # ours, not RULES §4: small balances (docs/small-balances.md)
     }
 
 

@@ -20,6 +20,14 @@ from customers.models import ContactPoint, Customer, ThirdPartyContact
 pytestmark = pytest.mark.django_db
 
 BUSINESS_DATE = date(2026, 4, 30)
+# The demo's placement file (``cases.placements.demo``) adds accounts placed
+# on the business date itself: not yet closed by a close of business, and
+# assigned by the auto-assignment that runs once the demo commits.
+PLACED_BY_FILE = "DEMO-PL-"
+
+
+def portfolio_debts():
+    return Debt.objects.exclude(account_number__startswith=PLACED_BY_FILE)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +56,7 @@ def test_every_status_appears(db_access):
 
 
 def test_buckets_agree_with_days_past_due(db_access):
-    for debt in Debt.objects.filter(status__in=Debt.ACTIVE_STATUSES).select_related("product__policy"):
+    for debt in portfolio_debts().filter(status__in=Debt.ACTIVE_STATUSES).select_related("product__policy"):
         assert debt.closed_through == BUSINESS_DATE
         assert debt.bucket == debt.product.policy.bucket_for(debt.days_past_due)
     assert not Debt.objects.filter(status=Debt.Status.OPEN, days_past_due__gte=180).exists()
@@ -95,7 +103,9 @@ def test_payments_include_partial_ones(db_access):
 
 
 def test_customers_mix_jurisdictions_with_valid_phones(db_access):
-    assert Customer.objects.count() == 60
+    placed = Debt.objects.filter(account_number__startswith=PLACED_BY_FILE).values("customer")
+    assert placed.exists()
+    assert Customer.objects.exclude(pk__in=placed).count() == 60
     assert (
         Customer.objects.filter(jurisdiction="CN").count()
         > Customer.objects.filter(jurisdiction="US").count()
@@ -111,7 +121,9 @@ def test_customers_mix_jurisdictions_with_valid_phones(db_access):
 
 
 def test_open_cases_are_assigned_to_the_demo_collectors(db_access):
-    open_cases = CollectionCase.objects.exclude(stage=CollectionCase.Stage.CLOSED)
+    open_cases = CollectionCase.objects.exclude(stage=CollectionCase.Stage.CLOSED).exclude(
+        debts__account_number__startswith=PLACED_BY_FILE
+    )
     assert open_cases.exists()
     assert set(open_cases.values_list("assigned_to__username", flat=True)) == {"collector", "collector2"}
     history = CollectionCase.history.filter(history_change_reason="demo assignment")

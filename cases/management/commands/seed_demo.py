@@ -13,8 +13,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from backoffice.audit import system_user
 from backoffice.roles import ROLE_NAMES
+from cases.agencies.models import AgencyMember
 from cases.demo import DEMO_PASSWORD, build_demo_portfolio, demo_exists
+from cases.demo_features import seed_features
 
 
 class Command(BaseCommand):
@@ -54,6 +57,11 @@ class Command(BaseCommand):
         )
         self.stdout.write("Statuses: " + ", ".join(f"{k} {v}" for k, v in summary.statuses.items()))
         self.stdout.write("Buckets:  " + ", ".join(f"{k} {v}" for k, v in summary.buckets.items()))
+        for line in seed_features(business_date=business_date, actor=system_user(), seed=seed):
+            self.stdout.write(line)
         self.stdout.write(f"\nLogins (password {DEMO_PASSWORD!r}) at http://127.0.0.1:8000/admin/")
         for username, role in users:
             self.stdout.write(f"  {username:<12} {role}")
+        agency_login = AgencyMember.objects.filter(user__username="agency").select_related("agency").first()
+        if agency_login is not None:
+            self.stdout.write(f"  {'agency':<12} Agency ({agency_login.agency.name})")
