@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from cases.dunning_models import Channel
@@ -25,7 +26,7 @@ class BulkSettlementOffer(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         APPROVED = "approved", _("Approved")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("bulk settlement offer", "Closed")
 
     name = models.CharField(_("name"), max_length=200)
     policy = models.ForeignKey(

@@ -55,8 +55,8 @@ class MonthForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    start = forms.DateField(label=_("from"), widget=widgets.AdminDateWidget)
-    end = forms.DateField(label=_("to"), widget=widgets.AdminDateWidget)
+    start = forms.DateField(label=_("period starts"), widget=widgets.AdminDateWidget)
+    end = forms.DateField(label=_("period ends"), widget=widgets.AdminDateWidget)
 
     def clean(self):
         data = super().clean()

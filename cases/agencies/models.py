@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
@@ -94,7 +95,7 @@ class AgencyPlacement(models.Model):
     """One case placed with one agency for a period."""
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("agency placement", "Open")
         RECALLED = "recalled", _("Recalled")
         EXPIRED = "expired", _("Expired (period ended)")
 

@@ -173,4 +173,3 @@ def test_an_administrator_may_work_the_queue(statement, role_user):
     admin = role_user(roles.ADMINISTRATOR)
     returned = return_line(line=suspense(statement, "S2"), actor=admin, reason="not ours")
     assert returned.status == StatementLine.Status.REJECTED
-
