@@ -187,3 +187,11 @@ def test_answering_an_already_answered_file_says_why(client, personas, submissio
     assert "not sent" in again.content.decode()
     submission.refresh_from_db()
     assert submission.status == BureauSubmission.Status.ACCEPTED
+
+
+@pytest.mark.parametrize(("name", "offered"), [("supervisor", False), ("administrator", True)])
+def test_the_send_action_is_offered_to_those_who_may_send(client, personas, submission, name, offered):
+    client.force_login(personas[name])
+    response = client.get(reverse("admin:bureau_bureausubmission_changelist"))
+    assert response.status_code == 200
+    assert ("send_files" in response.context["cl"].model_admin.get_actions(response.wsgi_request)) is offered
