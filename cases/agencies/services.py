@@ -345,36 +345,34 @@ def close_placements(*, business_date: date, actor) -> NightlyResult:
             )
         )
         counts = {"dispute": 0, "paid": 0, "closed": 0, "expired": 0}
-        for placement in base.filter(disputed).order_by("id"):
-            _close(
-                placement,
-                status=AgencyPlacement.Status.RECALLED,
-                on=business_date,
-                actor=actor,
-                reason="recalled: dispute on the case",
-                kind=AgencyPlacement.RecallReason.DISPUTE,
-            )
-            counts["dispute"] += 1
-        for placement in base.filter(nothing_left & ~given_up).order_by("id"):
-            _close(
-                placement,
-                status=AgencyPlacement.Status.RECALLED,
-                on=business_date,
-                actor=actor,
-                reason="recalled: paid in full",
-                kind=AgencyPlacement.RecallReason.PAID_IN_FULL,
-            )
-            counts["paid"] += 1
-        for placement in base.filter(nothing_left & given_up).order_by("id"):
-            _close(
-                placement,
-                status=AgencyPlacement.Status.RECALLED,
-                on=business_date,
-                actor=actor,
-                reason="recalled: nothing left to collect",
-                kind=AgencyPlacement.RecallReason.CASE_CLOSED,
-            )
-            counts["closed"] += 1
+        # In this order: a disputed case is recalled for the dispute even when
+        # nothing is left to collect (each query sees the earlier closes).
+        recalls = (
+            ("dispute", disputed, "recalled: dispute on the case", AgencyPlacement.RecallReason.DISPUTE),
+            (
+                "paid",
+                nothing_left & ~given_up,
+                "recalled: paid in full",
+                AgencyPlacement.RecallReason.PAID_IN_FULL,
+            ),
+            (
+                "closed",
+                nothing_left & given_up,
+                "recalled: nothing left to collect",
+                AgencyPlacement.RecallReason.CASE_CLOSED,
+            ),
+        )
+        for key, condition, reason, kind in recalls:
+            for placement in base.filter(condition).order_by("id"):
+                _close(
+                    placement,
+                    status=AgencyPlacement.Status.RECALLED,
+                    on=business_date,
+                    actor=actor,
+                    reason=reason,
+                    kind=kind,
+                )
+                counts[key] += 1
         for placement in base.filter(end_on__lte=business_date).order_by("id"):
             _close(
                 placement,
