@@ -283,6 +283,7 @@ class AgencyPlacementAdmin(SimpleHistoryAdmin):
             "opts": self.opts,
             "title": gettext("Place cases with an agency by rule"),
             "form": form,
+            "submit_label": gettext("Place"),
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/agencies/place_by_rule.html", context)

@@ -42,7 +42,7 @@ def _form_page(model_admin, request, *, form, title, submit_label, intro=""):
         "form": form,
         "submit_label": submit_label,
     }
-    return TemplateResponse(request, "admin/bureau/form_page.html", context)
+    return TemplateResponse(request, "admin/ledgerline/service_form.html", context)
 
 
 @admin.register(FurnisherProfile)
