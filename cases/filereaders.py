@@ -21,11 +21,14 @@ editor or a spreadsheet: the header is line 1.
 """
 
 import codecs
+import contextlib
 import csv
 import datetime
 import hashlib
 import io
 import os
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -68,6 +71,27 @@ def sha256_of(path) -> str:
         while block := handle.read(_CHUNK):
             digest.update(block)
     return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def upload_on_disk(upload) -> Iterator[str]:
+    """A path on disk holding ``upload`` (a Django ``UploadedFile``) while the
+    block runs: the readers here take a path. Django's own temporary file
+    when it spooled the upload to disk, else a copy removed on exit (the
+    admin and API upload screens of placements and statements)."""
+    if hasattr(upload, "temporary_file_path"):
+        yield upload.temporary_file_path()
+        return
+    suffix = os.path.splitext(upload.name or "")[1]
+    handle = tempfile.NamedTemporaryFile(delete=False, dir=settings.FILE_UPLOAD_TEMP_DIR, suffix=suffix)
+    try:
+        with handle:
+            upload.seek(0)
+            shutil.copyfileobj(upload, handle)
+        yield handle.name
+    finally:
+        if os.path.exists(handle.name):
+            os.unlink(handle.name)
 
 
 def _check_size(path) -> int:

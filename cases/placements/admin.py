@@ -10,7 +10,6 @@ service call (``cases.placements.services``); rows come from ``backoffice.access
 
 import csv
 import io
-import os
 
 from django import forms
 from django.contrib import admin, messages
@@ -25,10 +24,11 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from backoffice.access import creditors_for, may_upload_placements, placement_files_for, placement_layouts_for
 from backoffice.admin import EstimatedCountPaginator
+from cases.filereaders import upload_on_disk
 from cases.placements.models import FIELDS, PlacementFile, PlacementLayout
 from cases.placements.rows import sample_rows
 from cases.placements.selectors import report_csv, report_filename, report_lines
-from cases.placements.services import stored_copy, submit_placement_file
+from cases.placements.services import submit_placement_file
 
 # The file's page shows this many report lines; the CSV has them all.
 REPORT_ON_PAGE = 200
@@ -236,46 +236,46 @@ class PlacementFileAdmin(SimpleHistoryAdmin):
             if form.is_valid():
                 data = form.cleaned_data
                 upload = data["file"]
-                path_on_disk = stored_copy(upload)
-                try:
-                    submission = submit_placement_file(
-                        creditor=data["creditor"],
-                        path=path_on_disk,
-                        original_name=upload.name,
-                        mode=data["mode"],
-                        dry_run=data["dry_run"],
-                        actor=request.user,
-                        business_date=timezone.localdate(),
-                    )
-                except ValidationError as exc:
-                    form.add_error("file" if not hasattr(exc, "error_dict") else None, exc.messages)
-                else:
-                    placement_file = submission.placement_file
-                    if submission.created:
-                        self.log_addition(request, placement_file, [{"added": {}}])
-                        self.message_user(
-                            request,
-                            _("%(name)s: %(status)s.")
-                            % {
-                                "name": placement_file.original_name,
-                                "status": placement_file.get_status_display(),
-                            },
-                            messages.SUCCESS
-                            if placement_file.status != PlacementFile.Status.REJECTED
-                            else messages.WARNING,
+                with upload_on_disk(upload) as path_on_disk:
+                    try:
+                        submission = submit_placement_file(
+                            creditor=data["creditor"],
+                            path=path_on_disk,
+                            original_name=upload.name,
+                            mode=data["mode"],
+                            dry_run=data["dry_run"],
+                            actor=request.user,
+                            business_date=timezone.localdate(),
                         )
+                    except ValidationError as exc:
+                        form.add_error("file" if not hasattr(exc, "error_dict") else None, exc.messages)
                     else:
-                        self.message_user(
-                            request,
-                            _("This file was already imported for this creditor; nothing was loaded again."),
-                            messages.WARNING,
+                        placement_file = submission.placement_file
+                        if submission.created:
+                            self.log_addition(request, placement_file, [{"added": {}}])
+                            self.message_user(
+                                request,
+                                _("%(name)s: %(status)s.")
+                                % {
+                                    "name": placement_file.original_name,
+                                    "status": placement_file.get_status_display(),
+                                },
+                                messages.SUCCESS
+                                if placement_file.status != PlacementFile.Status.REJECTED
+                                else messages.WARNING,
+                            )
+                        else:
+                            self.message_user(
+                                request,
+                                _(
+                                    "This file was already imported for this creditor; "
+                                    "nothing was loaded again."
+                                ),
+                                messages.WARNING,
+                            )
+                        return HttpResponseRedirect(
+                            reverse("admin:placements_placementfile_change", args=[placement_file.pk])
                         )
-                    return HttpResponseRedirect(
-                        reverse("admin:placements_placementfile_change", args=[placement_file.pk])
-                    )
-                finally:
-                    if not hasattr(upload, "temporary_file_path") and os.path.exists(path_on_disk):
-                        os.unlink(path_on_disk)
         else:
             form = UploadForm(creditors=creditors)
         context = {

@@ -28,7 +28,6 @@ instalment becomes a ledger adjustment (``apply_entries``, source
 import logging
 import os
 import pickle
-import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Callable
@@ -708,15 +707,3 @@ class _Loader:
             )
             done += 1
         return done
-
-
-def stored_copy(upload) -> str:
-    """A path on disk holding ``upload`` (a Django ``UploadedFile``): its own
-    temporary file when it has one, else a copy the caller removes."""
-    if hasattr(upload, "temporary_file_path"):
-        return upload.temporary_file_path()
-    handle = tempfile.NamedTemporaryFile(delete=False, dir=settings.FILE_UPLOAD_TEMP_DIR, suffix=".upload")
-    with handle:
-        upload.seek(0)
-        shutil.copyfileobj(upload, handle)
-    return handle.name

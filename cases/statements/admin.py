@@ -14,7 +14,6 @@ suspense queue. Thin: every write is a service call
 
 import csv
 import os
-import tempfile
 import uuid
 
 from django import forms
@@ -42,7 +41,7 @@ from backoffice.access import (
     suspense_lines_for,
 )
 from backoffice.admin import EstimatedCountPaginator
-from cases.filereaders import inspect_table
+from cases.filereaders import inspect_table, upload_on_disk
 from cases.models import Debt
 from cases.statements.models import StatementFile, StatementLine, StatementSource, SuspenseLine
 from cases.statements.selectors import reconciliation
@@ -190,15 +189,6 @@ class UploadForm(forms.Form):
         self.fields["source"].queryset = sources
 
 
-def _spool(upload) -> str:
-    """The upload as a file on disk (the readers take a path)."""
-    handle = tempfile.NamedTemporaryFile(delete=False, suffix=os.path.splitext(upload.name)[1])
-    with handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    return handle.name
-
-
 @admin.register(StatementFile)
 class StatementFileAdmin(SimpleHistoryAdmin):
     list_display = (
@@ -338,50 +328,47 @@ class StatementFileAdmin(SimpleHistoryAdmin):
         if form.is_valid():
             data = form.cleaned_data
             upload = data["file"]
-            spooled = _spool(upload)
-            try:
-                if upload.size > ASYNC_ABOVE_BYTES:
-                    return self._queue(request, form, spooled, data)
-                result = import_statement(
-                    path=spooled,
-                    source=data["source"],
-                    actor=request.user,
-                    business_date=data["business_date"],
-                    original_name=upload.name,
-                )
-            except ValidationError as exc:
-                _service_errors(form, exc)
-            else:
-                statement = result.file
-                if result.created:
-                    self.log_addition(request, statement, [{"added": {}}])
-                    self.message_user(
-                        request,
-                        _(
-                            "Imported %(lines)s lines: %(posted)s posted, %(suspense)s to suspense, "
-                            "%(rejected)s rejected."
-                        )
-                        % {
-                            "lines": statement.line_count,
-                            "posted": statement.posted_count,
-                            "suspense": statement.suspense_count,
-                            "rejected": statement.rejected_count,
-                        },
-                        messages.SUCCESS,
+            with upload_on_disk(upload) as spooled:
+                try:
+                    if upload.size > ASYNC_ABOVE_BYTES:
+                        return self._queue(request, form, spooled, data)
+                    result = import_statement(
+                        path=spooled,
+                        source=data["source"],
+                        actor=request.user,
+                        business_date=data["business_date"],
+                        original_name=upload.name,
                     )
+                except ValidationError as exc:
+                    _service_errors(form, exc)
                 else:
-                    self.message_user(
-                        request,
-                        _("This file was imported before (file #%s); nothing was imported again.")
-                        % statement.pk,
-                        messages.WARNING,
+                    statement = result.file
+                    if result.created:
+                        self.log_addition(request, statement, [{"added": {}}])
+                        self.message_user(
+                            request,
+                            _(
+                                "Imported %(lines)s lines: %(posted)s posted, %(suspense)s to suspense, "
+                                "%(rejected)s rejected."
+                            )
+                            % {
+                                "lines": statement.line_count,
+                                "posted": statement.posted_count,
+                                "suspense": statement.suspense_count,
+                                "rejected": statement.rejected_count,
+                            },
+                            messages.SUCCESS,
+                        )
+                    else:
+                        self.message_user(
+                            request,
+                            _("This file was imported before (file #%s); nothing was imported again.")
+                            % statement.pk,
+                            messages.WARNING,
+                        )
+                    return HttpResponseRedirect(
+                        reverse("admin:statements_statementfile_change", args=[statement.pk])
                     )
-                return HttpResponseRedirect(
-                    reverse("admin:statements_statementfile_change", args=[statement.pk])
-                )
-            finally:
-                if os.path.exists(spooled):
-                    os.unlink(spooled)
         return _form_page(
             self, request, title=_("Import a statement file"), form=form, submit_label=_("Import")
         )

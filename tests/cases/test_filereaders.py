@@ -2,6 +2,7 @@
 directly (encodings, BOM, XLSX values, damage, headers, blank lines, line numbers)."""
 
 import datetime
+import os
 
 import pytest
 from openpyxl import Workbook
@@ -178,3 +179,24 @@ def test_an_xlsx_with_a_repeated_header_is_refused(tmp_path):
     with pytest.raises(FileRejected) as caught:
         inspect_table(path)
     assert caught.value.code == "repeated_column"
+
+
+def test_an_upload_in_memory_is_on_disk_for_the_block_only():
+    from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+
+    from cases.filereaders import upload_on_disk
+
+    upload = SimpleUploadedFile("statement.csv", b"a,b\n1,2\n")
+    with upload_on_disk(upload) as path:
+        assert path.endswith(".csv")
+        with open(path, "rb") as handle:
+            assert handle.read() == b"a,b\n1,2\n"
+    assert not os.path.exists(path)
+
+    spooled = TemporaryUploadedFile("big.csv", "text/csv", 8, "utf-8")
+    spooled.write(b"a,b\n1,2\n")
+    spooled.flush()
+    with upload_on_disk(spooled) as path:
+        assert path == spooled.temporary_file_path()
+    assert os.path.exists(path)  # Django's own file: Django removes it
+    spooled.close()

@@ -7,8 +7,6 @@ first import when the same file was already imported for the creditor.
 A file that cannot be read at all answers 400 and writes nothing.
 """
 
-import os
-
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -19,10 +17,11 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from backoffice.access import may_upload_placements, placement_files_for
+from cases.filereaders import upload_on_disk
 from cases.placements.api import serializers as s
 from cases.placements.models import PlacementFile
 from cases.placements.selectors import report_csv, report_filename
-from cases.placements.services import stored_copy, submit_placement_file
+from cases.placements.services import submit_placement_file
 
 
 class MayUploadPlacements(permissions.BasePermission):
@@ -71,8 +70,7 @@ class PlacementFileViewSet(
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
         handle = data["file"]
-        path = stored_copy(handle)
-        try:
+        with upload_on_disk(handle) as path:
             submission = submit_placement_file(
                 creditor=data["creditor"],
                 path=path,
@@ -82,9 +80,6 @@ class PlacementFileViewSet(
                 actor=request.user,
                 business_date=timezone.localdate(),
             )
-        finally:
-            if not hasattr(handle, "temporary_file_path") and os.path.exists(path):
-                os.unlink(path)
         placement_file = submission.placement_file
         body = s.PlacementFileDetailSerializer(placement_file, context=self.get_serializer_context()).data
         if not submission.created:

@@ -7,9 +7,6 @@ file cannot be read. Rows: ``backoffice.access.statement_files_for``; uploads:
 ``may_import_statements``.
 """
 
-import os
-import tempfile
-
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -17,6 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from backoffice.access import may_import_statements, statement_files_for
+from cases.filereaders import upload_on_disk
 from cases.statements.api import serializers as s
 from cases.statements.services import import_statement
 
@@ -28,17 +26,6 @@ class MayImportStatements(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         return may_import_statements(request.user)
-
-
-def _on_disk(upload) -> tuple[str, bool]:
-    """A path for the reader, and whether it is ours to delete."""
-    if hasattr(upload, "temporary_file_path"):
-        return upload.temporary_file_path(), False
-    handle = tempfile.NamedTemporaryFile(delete=False, suffix=os.path.splitext(upload.name)[1])
-    with handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    return handle.name, True
 
 
 @extend_schema_view(
@@ -72,8 +59,7 @@ class StatementFileViewSet(
         upload = self.get_serializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
-        path, ours = _on_disk(data["file"])
-        try:
+        with upload_on_disk(data["file"]) as path:
             result = import_statement(
                 path=path,
                 source=data["source"],
@@ -81,8 +67,5 @@ class StatementFileViewSet(
                 business_date=data.get("business_date") or timezone.localdate(),
                 original_name=data["file"].name,
             )
-        finally:
-            if ours and os.path.exists(path):
-                os.unlink(path)
         body = s.StatementFileDetailSerializer(result.file, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
