@@ -8,10 +8,12 @@ tables and other databases count exactly.
 """
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.paginator import Paginator
 from django.db import connections
 from django.http import Http404
+from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -28,8 +30,8 @@ _admin_index = admin.site.index
 def _index_with_supervision(request, extra_context=None):
     """The admin index plus ``supervision_links`` for its "Supervision" box
     (``templates/admin/index.html``): the audit trail for those allowed."""
-    from backoffice.audit_views import supervision_links
-    from backoffice.dashboard_views import supervision_links as dashboard_links
+    from backoffice.views.audit import supervision_links
+    from backoffice.views.dashboard import supervision_links as dashboard_links
 
     links = dashboard_links(request) + supervision_links(request)
     context = {"supervision_links": links, **(extra_context or {})}
@@ -141,7 +143,7 @@ SimpleHistoryAdmin.history_form_view = _guarded_history_form_view
 @admin.register(AccessRecord)
 class AccessRecordAdmin(admin.ModelAdmin):
     """Who looked at sensitive data, for Supervisor, Compliance and
-    Administrator (``backoffice.audit_views.can_view_audit``); read-only:
+    Administrator (``backoffice.views.audit.can_view_audit``); read-only:
     the rows are append-only."""
 
     list_display = ("at", "user", "action", "object_label", "app_label", "model_name", "object_id")
@@ -164,12 +166,12 @@ class AccessRecordAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def get_queryset(self, request):
-        from backoffice.audit_views import access_records_for
+        from backoffice.views.audit import access_records_for
 
         return access_records_for(request.user).select_related("user")
 
     def _may_view(self, request) -> bool:
-        from backoffice.audit_views import can_view_audit
+        from backoffice.views.audit import can_view_audit
 
         return can_view_audit(request.user)
 
@@ -187,3 +189,34 @@ class AccessRecordAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ServiceOnlyAdmin(SimpleHistoryAdmin):
+    """Rows that change only through services: list, view and history."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def service_form_response(model_admin, request, queryset, *, form, action, title, submit_label, intro=""):
+    """The intermediate page of an action that asks for input first."""
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": title,
+        "intro": intro,
+        "form": form,
+        "media": model_admin.media + form.media,
+        "objects": queryset,
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "select_across": request.POST.get("select_across", "0"),
+        "submit_label": submit_label,
+    }
+    return TemplateResponse(request, "admin/ledgerline/action_form.html", context)

@@ -8,6 +8,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# Every money column: DecimalField(**MONEY) (DESIGN.md, Money).
+MONEY = {"max_digits": 18, "decimal_places": 2}
 
 
 def to_money(value) -> Decimal:

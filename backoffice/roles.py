@@ -180,7 +180,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     # ``backoffice.view_accessrecord``: the access records (who saw full IDs,
     # letters, exports) are for the roles that read the audit trail
-    # (``backoffice.audit_views.AUDIT_ROLES``).
+    # (``backoffice.views.audit.AUDIT_ROLES``).
     ADMINISTRATOR: frozenset(
         {
             "customers.*",

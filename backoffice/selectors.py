@@ -28,7 +28,7 @@ Pagination is by keyset (``before``/``after`` a row's cursor) so no page
 counts rows; ``offset`` exists for small jumps. National IDs are masked in
 object names and diffs unless ``can_view_full_id(user)``. The caller decides
 whether ``user`` may read the audit trail at all
-(``backoffice.audit_views.can_view_audit``).
+(``backoffice.views.audit.can_view_audit``).
 """
 
 from __future__ import annotations

@@ -119,7 +119,7 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Placement and payment statement files larger than this are refused before
-# any row is read (``cases.filereaders``).
+# any row is read (``backoffice.filereaders``).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
 # Placement files up to this size are imported in the request (admin, API);
 # larger ones run as a Celery task (``cases.placements``).
@@ -145,8 +145,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # One name per choice set shared by several fields.
     "ENUM_NAME_OVERRIDES": {
-        "LanguageEnum": "cases.dunning_models.LANGUAGES",
-        "MessageChannelEnum": "cases.dunning_models.Channel.choices",
+        "LanguageEnum": "cases.models.dunning.LANGUAGES",
+        "MessageChannelEnum": "cases.models.dunning.Channel.choices",
         "PaymentChannelEnum": "cases.models.PAYMENT_CHANNEL_CHOICES",
         "PlacementFileStatusEnum": "cases.placements.models.PLACEMENT_STATUS_CHOICES",
         "PlacementModeEnum": "cases.placements.models.PLACEMENT_MODE_CHOICES",

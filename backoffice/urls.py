@@ -9,8 +9,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from backoffice import audit_views
-from backoffice.dashboard_views import dashboard_urls
+from backoffice.views import audit as audit_views
+from backoffice.views.dashboard import dashboard_urls
 
 urlpatterns = [
     path("admin/audit/", audit_views.audit_trail_view, name="audit-trail"),
@@ -25,7 +25,7 @@ urlpatterns = [
     path("legal/", include("legal.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
-    path("api/v1/", include("backoffice.api_urls")),
+    path("api/v1/", include("backoffice.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -17,7 +17,6 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -29,7 +28,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from backoffice.admin import ReadOnlyInlineMixin
+from backoffice.admin import ReadOnlyInlineMixin, service_form_response
 from legal import services
 from legal.access import (
     deadlines_for,
@@ -356,22 +355,18 @@ class LegalMatterAdmin(SimpleHistoryAdmin):
                 return None
         else:
             form = TransitionForm(initial={"on": timezone.localdate()})
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": gettext("Move matters to another stage"),
-            "intro": gettext(
+        return service_form_response(
+            self,
+            request,
+            queryset,
+            form=form,
+            action="transition_action",
+            title=gettext("Move matters to another stage"),
+            submit_label=gettext("Move"),
+            intro=gettext(
                 "Only moves allowed by the stage machine (RULES §7) are made; others are reported."
             ),
-            "form": form,
-            "media": self.media + form.media,
-            "objects": queryset,
-            "action": "transition_action",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "select_across": request.POST.get("select_across", "0"),
-            "submit_label": gettext("Move"),
-        }
-        return TemplateResponse(request, "admin/cases/action_form.html", context)
+        )
 
 
 # --- rows of a matter ----------------------------------------------------------------------

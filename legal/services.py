@@ -25,11 +25,10 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from backoffice.api import Conflict
 from backoffice.audit import record
+from backoffice.errors import Conflict, NotAllowed
 from backoffice.money import ZERO, to_money
 from cases.models import CollectionCase, Debt, Dispute, Hold, Payment
-from cases.services.assignment import NotAllowed
 from cases.services.holds import clean_reason, lock_case, place_hold, release_hold
 from cases.services.legal_costs import post_legal_cost
 from cases.services.limitation import add_years

@@ -7,7 +7,7 @@
 - Placements: read-only rows; placed from the case list (action "Place with
   an agency…") or by rule (``place-by-rule/``), recalled by an action with a
   reason; "Agency performance" (``performance/``) compares the agencies.
-- The case list's action is added here, not in ``cases.admin_work``, so the
+- The case list's action is added here, not in ``cases.admin.work``, so the
   agency feature stays in its own package.
 
 Every business write calls ``cases.agencies.services``; rows come from
@@ -33,11 +33,11 @@ from backoffice.access import (
     may_place_with_agencies,
     products_for,
 )
-from backoffice.admin import EstimatedCountPaginator
-from cases.admin_work import CollectionCaseAdmin, service_form_response
+from backoffice.admin import EstimatedCountPaginator, service_form_response
 from cases.agencies import selectors, services
 from cases.agencies.forms import MonthForm, PeriodForm, PlaceByRuleForm, PlaceForm, RecallForm
 from cases.agencies.models import Agency, AgencyCommissionRate, AgencyMember, AgencyPlacement
+from cases.models import CollectionCase
 
 
 def _errors(exc: ValidationError) -> str:
@@ -341,5 +341,8 @@ def _may_place(self, request) -> bool:
     return may_place_with_agencies(request.user)
 
 
-CollectionCaseAdmin.has_place_with_agency_permission = _may_place
-CollectionCaseAdmin.actions = [*CollectionCaseAdmin.actions, place_with_agency_action]
+# The cases app registers the case admin first (INSTALLED_APPS order); this app
+# adds its action to it without importing the cases app's screens.
+CaseAdmin = type(admin.site.get_model_admin(CollectionCase))
+CaseAdmin.has_place_with_agency_permission = _may_place
+CaseAdmin.actions = [*CaseAdmin.actions, place_with_agency_action]

@@ -12,3 +12,8 @@ class AgenciesConfig(AppConfig):
     label = "agencies"
     verbose_name = _("Outside collection agencies (委外)")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from cases.agencies import receivers
+
+        receivers.connect()

@@ -5,8 +5,8 @@ from django import forms
 from django.contrib.admin import widgets
 from django.utils.translation import gettext_lazy as _
 
-from cases.admin_work import bucket_labels
 from cases.agencies.models import Agency
+from cases.models import default_bucket_labels
 
 
 class PlaceForm(forms.Form):
@@ -36,7 +36,7 @@ class PlaceByRuleForm(PlaceForm):
 
     def __init__(self, *args, agencies, products, **kwargs):
         super().__init__(*args, agencies=agencies, **kwargs)
-        self.fields["buckets"].choices = [(b, b) for b in bucket_labels() if b != "current"]
+        self.fields["buckets"].choices = [(b, b) for b in default_bucket_labels() if b != "current"]
         self.fields["products"].queryset = products
 
     def clean_regions(self):

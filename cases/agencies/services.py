@@ -29,12 +29,12 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from backoffice.access import may_place_with_agencies
-from backoffice.api import Conflict
 from backoffice.audit import record
+from backoffice.errors import Conflict, NotAllowed
 from backoffice.money import ZERO
 from cases.agencies.models import Agency, AgencyPlacement
 from cases.models import OWED_COMPONENTS, CollectionCase, Debt, Dispute, Hold
-from cases.services.assignment import NotAllowed, worst_buckets
+from cases.services.assignment import worst_buckets
 from cases.services.holds import clean_reason
 
 ACTIVE = Debt.ACTIVE_STATUSES

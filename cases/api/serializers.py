@@ -13,9 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from backoffice.access import creditors_for, customers_for, debts_for, policies_for, products_for
-from backoffice.api import CleanModelSerializer, VisibleRelatedField
+from backoffice.api import CleanModelSerializer, VisibleRelatedField, money
 from cases.models import (
-    MONEY,
     WATERFALL_STEPS,
     CollectionCase,
     CollectionPolicy,
@@ -28,10 +27,6 @@ from cases.models import (
 )
 from cases.policy_presets import preset
 from customers.models import Customer
-
-
-def money(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(**MONEY, **kwargs)
 
 
 def not_in_future(value):

@@ -26,12 +26,13 @@ from backoffice.access import (
     policies_for,
     products_for,
 )
-from backoffice.api import Conflict, IsAdministratorOrReadOnly, ModelPermissions
+from backoffice.api import IsAdministratorOrReadOnly, ModelPermissions
+from backoffice.errors import Conflict
 from cases.api import serializers as s
 from cases.api import work_serializers as w
 from cases.api.work_views import ensure_writable
 from cases.models import CollectionCase, Debt, Payment
-from cases.selectors_work import my_queue
+from cases.selectors.work import my_queue
 from cases.services.assignment import assign_cases
 from cases.services.holds import place_hold, release_hold
 from cases.services.payments import post_payment, reverse_payment

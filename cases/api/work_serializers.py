@@ -21,9 +21,9 @@ from backoffice.access import (
     teams_for,
     third_parties_for,
 )
-from backoffice.api import VisibleRelatedField, request_user
+from backoffice.api import VisibleRelatedField, money, named_choice, reason_field, request_user
 from backoffice.audit import record
-from cases.api.serializers import CollectionCaseSerializer, money
+from cases.api.serializers import CollectionCaseSerializer
 from cases.models import (
     CollectionCase,
     ContactAttempt,
@@ -36,31 +36,12 @@ from cases.models import (
     Settlement,
     Team,
 )
-from cases.selectors_work import case_timeline
+from cases.selectors.work import case_timeline
 from customers.models import ContactPoint, ThirdPartyContact
 
 User = get_user_model()
 
 TIMELINE_LIMIT = 100
-REASON = {"max_length": 100, "help_text": _("Why; kept on the history row (at most 100 characters).")}
-
-
-def reason_field(**kwargs) -> serializers.CharField:
-    return serializers.CharField(**{**REASON, **kwargs})
-
-
-def named_choice(component: str, choices, **kwargs) -> serializers.ChoiceField:
-    """A choice field whose enum is its own OpenAPI component: ``channel``
-    and ``outcome`` mean different things on payments, contacts and
-    disputes, and must not share a generated enum name."""
-    if component not in _CHOICE_FIELDS:
-        _CHOICE_FIELDS[component] = extend_schema_field(
-            {"type": "string", "enum": [value for value, _label in choices]}, component_name=component
-        )(type(f"{component}Field", (serializers.ChoiceField,), {}))
-    return _CHOICE_FIELDS[component](choices=choices, **kwargs)
-
-
-_CHOICE_FIELDS: dict[str, type] = {}
 
 
 CONTACT_CHANNEL = ("ContactChannelEnum", ContactAttempt.Channel.choices)

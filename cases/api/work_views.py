@@ -29,31 +29,21 @@ from backoffice.access import (
     disputes_for,
     plans_for,
     promises_for,
-    roles_of,
     settlements_for,
     teams_for,
     writable_cases_for,
 )
-from backoffice.api import method_not_allowed
-from backoffice.roles import ADMINISTRATOR, SUPERVISOR
+from backoffice.api import BAD_INPUT, REFUSED, SupervisorWritesOrReadOnly, is_signed_in, method_not_allowed
+from backoffice.errors import NotAllowed
 from cases.api import work_serializers as w
 from cases.models import ContactAttempt, Dispute, PaymentPlan, PromiseToPay, Settlement
-from cases.services.assignment import NotAllowed
 from cases.services.contacts import ContactRefused, check_contact, log_contact
 from cases.services.disputes import raise_dispute, resolve_dispute
 from cases.services.plans import cancel_plan, create_plan
 from cases.services.promises import cancel_promise, make_promise
 from cases.services.settlements import decide_settlement, propose_settlement
 
-TEAM_WRITERS = frozenset({SUPERVISOR, ADMINISTRATOR})
 READ_AND_ACT = ["get", "post", "head", "options"]
-
-REFUSED = OpenApiResponse(description=_("Refused: conflicts with the state of the case (e.g. a hold)."))
-BAD_INPUT = OpenApiResponse(description=_("Bad input, per field; nothing written."))
-
-
-def is_signed_in(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
 
 
 def ensure_writable(user, case_id: int) -> None:
@@ -78,18 +68,6 @@ class CollectionWork(permissions.BasePermission):
             return True
         required = getattr(view, "write_permissions", {}).get(getattr(view, "action", None))
         return required is not None and user.has_perms(required)
-
-
-class SupervisorWritesOrReadOnly(permissions.BasePermission):
-    """DESIGN.md ``teams/``: supervisors (and administrators, superusers) write."""
-
-    def has_permission(self, request, view):
-        user = request.user
-        if not is_signed_in(user):
-            return False
-        if request.method in permissions.SAFE_METHODS or method_not_allowed(request, view):
-            return True
-        return user.is_superuser or bool(roles_of(user) & TEAM_WRITERS)
 
 
 # -- teams -------------------------------------------------------------------------------

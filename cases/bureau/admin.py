@@ -26,8 +26,7 @@ from backoffice.access import (
     furnisher_profiles_for,
     furnishing_states_for,
 )
-from backoffice.admin import EstimatedCountPaginator
-from cases.admin_work import ServiceOnlyAdmin
+from backoffice.admin import EstimatedCountPaginator, ServiceOnlyAdmin
 from cases.bureau import services
 from cases.bureau.models import AssociatedConsumer, BureauSubmission, FurnisherProfile, FurnishingState
 from cases.bureau.transport import TransportError

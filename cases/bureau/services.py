@@ -23,8 +23,8 @@ from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
 
-from backoffice.api import Conflict
 from backoffice.audit import record
+from backoffice.errors import Conflict
 from cases.bureau import export
 from cases.bureau.metro2 import Header, Totals, write_metro2
 from cases.bureau.models import AssociatedConsumer, BureauSubmission, FurnishingState

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from backoffice.access import may_request_bureau_report, writable_cases_for
 from backoffice.audit import record
+from backoffice.dispatch import enqueue_after_commit
 from cases.bureau_inquiry.client import BureauClient, BureauError
 from cases.bureau_inquiry.models import BureauInquiryAttempt, BureauReport, Outcome, Trigger
 from cases.bureau_inquiry.payloads import SkipTrace
@@ -31,6 +32,7 @@ from customers.models import ContactPoint, Customer, Jurisdiction, ThirdPartyCon
 logger = logging.getLogger(__name__)
 
 BUREAU_SOURCE = "bureau"
+REFRESH_NOW_TASK = "bureau_inquiry.refresh_bureau_report_now"  # cases.bureau_inquiry.tasks, enqueued by name
 
 
 def subject_of(customer: Customer) -> dict:
@@ -296,8 +298,6 @@ def request_refresh_now(*, case: CollectionCase, actor, reason: str) -> Collecti
     work on the case, when the reason is missing or the case is closed;
     nothing is queued then.
     """
-    from cases.bureau_inquiry.tasks import refresh_bureau_report_now
-
     reason = short_reason(reason or "")
     if not reason:
         raise ValidationError({"reason": _("Say why the report is needed.")})
@@ -316,7 +316,7 @@ def request_refresh_now(*, case: CollectionCase, actor, reason: str) -> Collecti
             .first()
         )
         customer_id, actor_id = locked.customer_id, actor.pk
-        transaction.on_commit(lambda: refresh_bureau_report_now.delay(customer_id, debt_id, actor_id, reason))
+        enqueue_after_commit(REFRESH_NOW_TASK, customer_id, debt_id, actor_id, reason)
         return locked
 
 

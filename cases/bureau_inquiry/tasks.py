@@ -23,7 +23,7 @@ from django.utils import timezone
 from backoffice.audit import system_user
 from cases.bureau_inquiry.models import Trigger
 from cases.bureau_inquiry.selectors import due_for_refresh
-from cases.bureau_inquiry.services import refresh_bureau_report
+from cases.bureau_inquiry.services import REFRESH_NOW_TASK, refresh_bureau_report
 
 # A fetch is two requests (credit report + skip trace).
 REQUESTS_PER_FETCH = 2
@@ -69,7 +69,7 @@ def refresh_bureau_chunk(pairs: list[list[int]], period: str) -> dict:
     return outcomes
 
 
-@shared_task(name="bureau_inquiry.refresh_bureau_report_now")
+@shared_task(name=REFRESH_NOW_TASK)
 def refresh_bureau_report_now(customer_id: int, debt_id: int | None, actor_id: int, reason: str) -> dict:
     actor = get_user_model().objects.get(pk=actor_id)
     attempt = refresh_bureau_report(

@@ -24,7 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from backoffice.access import creditors_for, may_upload_placements, placement_files_for, placement_layouts_for
 from backoffice.admin import EstimatedCountPaginator
-from cases.filereaders import upload_on_disk
+from backoffice.filereaders import upload_on_disk
 from cases.placements.models import FIELDS, PlacementFile, PlacementLayout
 from cases.placements.rows import sample_rows
 from cases.placements.selectors import report_csv, report_filename, report_lines

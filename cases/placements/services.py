@@ -1,6 +1,6 @@
 """Importing a placement file: one service behind admin, ``import_placements`` and ``POST placements/``.
 
-``submit_placement_file`` checks the file as a whole (``cases.filereaders``:
+``submit_placement_file`` checks the file as a whole (``backoffice.filereaders``:
 size, encoding, XLSX damage, the layout's columns) *before* writing
 anything, answers the first import when the same bytes were already
 imported for the creditor, else stores the file and processes it — in this
@@ -44,12 +44,14 @@ from django.utils import timezone
 
 from backoffice.audit import record, system_user
 from backoffice.bulk import copy_history
+from backoffice.dispatch import enqueue_after_commit, registered_task
+from backoffice.filereaders import FileRejected, TableFile, inspect_table, iter_rows
 from backoffice.money import ZERO
-from cases.filereaders import FileRejected, TableFile, inspect_table, iter_rows
 from cases.models import CollectionCase, Creditor, Debt, Instalment, LedgerEntry
 from cases.placements.bulkinsert import as_row, insert_rows
 from cases.placements.models import PlacementFile, PlacementReportLine
 from cases.placements.rows import ParsedRow, RowError, RowReader, layout_for, required_headers
+from cases.services.assignment import AUTO_ASSIGN_TASK
 from cases.services.ledger import EntrySpec, apply_entries, lock_debt
 from cases.services.placement import build_debt, build_instalments, principal_specs
 from customers.models import ContactPoint, Customer
@@ -57,6 +59,7 @@ from customers.models import ContactPoint, Customer
 logger = logging.getLogger(__name__)
 
 # Rows per database round (lookups while validating, inserts while loading).
+PROCESS_FILE_TASK = "cases.placements.process_placement_file"  # cases.placements.tasks
 BATCH = 2000
 # The progress counter is written every this many rows.
 PROGRESS_EVERY = 5000
@@ -144,10 +147,7 @@ def submit_placement_file(
     if background is None:
         background = table.size > settings.PLACEMENT_INLINE_MAX_BYTES
     if background:
-        from cases.placements.tasks import process_placement_file_task
-
-        pk = placement_file.pk
-        transaction.on_commit(lambda: process_placement_file_task.delay(pk))
+        enqueue_after_commit(PROCESS_FILE_TASK, placement_file.pk)
     else:
         placement_file = process_placement_file(placement_file_id=placement_file.pk, on_progress=on_progress)
     return Submission(placement_file, created=True)
@@ -279,10 +279,8 @@ def _process(placement_file: PlacementFile, *, actor, progress: Progress) -> Non
 
 
 def _auto_assign(case_ids: list[int]) -> None:
-    from cases.tasks_assignment import auto_assign_cases
-
     for start in range(0, len(case_ids), BATCH):
-        auto_assign_cases.delay(case_ids=case_ids[start : start + BATCH])
+        registered_task(AUTO_ASSIGN_TASK).delay(case_ids=case_ids[start : start + BATCH])
 
 
 # --- step 2: validation -----------------------------------------------------------

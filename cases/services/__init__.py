@@ -4,8 +4,9 @@ Split by subject; import from the submodule (``cases.services.payments``)
 or from here.
 """
 
+from backoffice.errors import PaymentConflict
 from cases.services.close_of_business import close_chunk, run_close_of_business
-from cases.services.payments import PaymentConflict, post_payment, reverse_payment
+from cases.services.payments import post_payment, reverse_payment
 from cases.services.placement import place_debt
 
 __all__ = [

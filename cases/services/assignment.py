@@ -29,16 +29,16 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from backoffice.api import Conflict
 from backoffice.audit import SYSTEM_USERNAME, record
+from backoffice.errors import NotAllowed
 from backoffice.roles import ADMINISTRATOR, COLLECTOR, SUPERVISOR, TEAM_LEAD
 from cases.models import Assignment, AssignmentRule, CollectionCase, CollectorProfile, Debt, Team
 
 CLOSED = CollectionCase.Stage.CLOSED
 
-
-class NotAllowed(Conflict):
-    """The actor may not do this to these rows (answered 409; nothing written)."""
+# The task that runs ``auto_assign`` in a worker (``cases.tasks.assignment``); callers
+# that place cases enqueue it by this name after commit.
+AUTO_ASSIGN_TASK = "cases.tasks.auto_assign_cases"
 
 
 def role_names(user) -> set[str]:

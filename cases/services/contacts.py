@@ -18,8 +18,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from backoffice.api import Conflict
 from backoffice.audit import record
+from backoffice.errors import Conflict
 from cases.compliance.engine import Decision, decide, gather_facts
 from cases.models import CollectionCase, ContactAttempt, Debt
 from cases.services.holds import clean_reason, lock_case

@@ -13,9 +13,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 
-from backoffice.api import Conflict
 from backoffice.audit import record
+from backoffice.errors import Conflict
 from cases.models import CollectionCase, Debt, Dispute, Hold
+from cases.services import events
 from cases.services.holds import clean_reason, lock_case, place_hold, release_hold
 
 RESOLVE_WITHIN = timedelta(days=30)
@@ -64,11 +65,7 @@ def raise_dispute(
         if Hold.DISPUTE not in (locked.holds or []):
             place_hold(case=locked, hold=Hold.DISPUTE, actor=actor, reason=history_reason)
         # A disputed case comes back from an outside agency at once (issue #9).
-        from cases.agencies.services import recall_case_placement
-
-        recall_case_placement(
-            case_id=locked.pk, on=opened_on, kind="dispute", actor=actor, reason="recalled: dispute raised"
-        )
+        events.dispute_raised.send(sender=Dispute, case_id=locked.pk, on=opened_on, actor=actor)
         return dispute
 
 

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from backoffice.audit import system_user
 from backoffice.services import seal_history
-from cases.agencies.services import close_placements as close_agency_placements
+from cases.services import events
 from cases.services.dunning import evaluate_ladder
 from cases.services.plans import mark_missed_plan_instalments
 from cases.services.priority import refresh_priorities
@@ -30,7 +30,7 @@ def finish_business_day(*, business_date: date, actor=None) -> None:
     close_expired_bulk_offers(business_date=business_date, actor=actor)
     refresh_stages(business_date=business_date, actor=actor)
     # Outside agencies: expired periods, disputed and paid-off cases come back.
-    close_agency_placements(business_date=business_date, actor=actor)
+    events.business_day_finishing.send(sender=None, business_date=business_date, actor=actor)
     # Risk scores feed the priorities; the watch list feeds the ladder's
     # pre-due step.
     score_debts(as_of=business_date, actor=actor)

@@ -9,8 +9,8 @@ is a history row with the acting user and a reason.
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from backoffice.api import Conflict
 from backoffice.audit import record
+from backoffice.errors import Conflict
 from cases.compliance.engine import blocking_holds, is_legal_staff
 from cases.models import CollectionCase, Hold
 

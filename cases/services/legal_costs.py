@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from backoffice.api import Conflict
+from backoffice.errors import Conflict
 from backoffice.money import to_money
 from cases.models import Debt, LedgerEntry
 from cases.services.ledger import EntrySpec, apply_entries, lock_debt

@@ -20,10 +20,10 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from backoffice.audit import record
-from cases.dunning_models import Channel
 from cases.letters.context import DEFAULT_DEADLINE_DAYS, LANGUAGES, postal_address
 from cases.letters.render import render_demand_letter
 from cases.models import Debt, Message
+from cases.models.dunning import Channel
 from cases.services.holds import clean_reason, ensure_not_on_hold, lock_case
 
 SUBJECT = {"zh-hans": "催缴通知书", "en": "Demand for Payment"}

@@ -54,6 +54,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backoffice.audit import record
+from backoffice.dispatch import enqueue_after_commit
 from cases.messaging import PermanentSendError, TransientSendError, get_sms_backend
 from cases.messaging.render import Rendered, TemplateRenderError, build_context, render_template
 from cases.models import CollectionCase, Debt, Message, MessageTemplate
@@ -71,6 +72,7 @@ MAX_SEND_ATTEMPTS = 5
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 3600
 ERROR_MAX = 500
+SEND_MESSAGE_TASK = "cases.tasks.send_message"  # cases.tasks.messaging.send_message_task
 
 
 def backoff_seconds(attempts: int) -> int:
@@ -266,9 +268,7 @@ def queue_message(
 
 
 def _send_after_commit(message_id: int) -> None:
-    from cases.tasks_messaging import send_message_task
-
-    transaction.on_commit(lambda: send_message_task.delay(message_id))
+    enqueue_after_commit(SEND_MESSAGE_TASK, message_id)
 
 
 @dataclass(frozen=True)

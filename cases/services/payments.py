@@ -14,20 +14,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from backoffice.api import Conflict
 from backoffice.audit import record, system_user
+from backoffice.errors import Conflict, PaymentConflict
 from backoffice.money import ZERO, to_money
 from cases.models import Debt, Instalment, LedgerEntry, Payment
+from cases.services import events
 from cases.services.close_of_business import close_chunk, interest_due_specs
 from cases.services.ledger import EntrySpec, apply_entries, lock_debt
 from cases.services.limitation import limitation_date
 from cases.services.plans import apply_payment_to_plans
 from cases.services.promises import apply_payment_to_promises
 from cases.services.settlements import apply_payment_to_settlements
-
-
-class PaymentConflict(ValidationError):
-    """The reference or idempotency key was already used for a different payment."""
 
 
 @dataclass(frozen=True)
@@ -251,9 +248,7 @@ def _post_locked(
     apply_payment_to_plans(payment=payment, actor=actor)
     apply_payment_to_settlements(payment=payment, actor=actor)
     # Paid in full (or settled): the case comes back from its agency (issue #9).
-    from cases.agencies.services import recall_if_paid_in_full
-
-    recall_if_paid_in_full(case_id=debt.case_id, on=received_on, actor=actor or system_user())
+    events.payment_applied.send(sender=Payment, case_id=debt.case_id, on=received_on, actor=actor)
     return PaymentResult(payment, created=True)
 
 

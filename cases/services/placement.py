@@ -15,8 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from backoffice.audit import record
+from backoffice.dispatch import enqueue_after_commit
 from backoffice.money import ZERO, to_money
 from cases.models import CollectionCase, Creditor, Debt, Instalment, LedgerEntry, Product
+from cases.services.assignment import AUTO_ASSIGN_TASK
 from cases.services.ledger import EntrySpec, apply_entries
 from cases.services.limitation import add_years
 from customers.models import Customer
@@ -226,9 +228,7 @@ def place_debt(
                 instalments={row.pk: row for row in rows},
             )
             if case.assigned_to_id is None:
-                from cases.tasks_assignment import auto_assign_cases
-
-                transaction.on_commit(lambda: auto_assign_cases.delay(case_ids=[case.pk]))
+                enqueue_after_commit(AUTO_ASSIGN_TASK, case_ids=[case.pk])
             return debt
     except IntegrityError as exc:
         raise ValidationError(

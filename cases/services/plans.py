@@ -19,8 +19,8 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from backoffice.api import Conflict
 from backoffice.audit import record
+from backoffice.errors import Conflict
 from backoffice.money import ZERO
 from cases.models import CollectionCase, Debt, Payment, PaymentPlan, PlanInstalment
 from cases.services.holds import clean_reason, ensure_not_on_hold, lock_case

@@ -39,7 +39,7 @@ from simple_history.utils import bulk_update_with_history
 
 from backoffice.money import ZERO, round_half_up
 from cases.models import BALANCE_FIELD, CollectionCase, Debt, PromiseToPay, RiskModel
-from cases.selectors_work import outstanding_callbacks
+from cases.selectors.work import outstanding_callbacks
 from cases.services.assignment import case_ids_of
 from cases.services.promises import BROKEN_PROMISE_PRIORITY_BUMP
 

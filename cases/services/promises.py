@@ -22,8 +22,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 
-from backoffice.api import Conflict
 from backoffice.audit import record
+from backoffice.errors import Conflict
 from backoffice.money import ZERO, to_money
 from cases.models import CollectionCase, ContactAttempt, Debt, Payment, PromiseToPay
 from cases.services.holds import clean_reason, ensure_not_on_hold, lock_case

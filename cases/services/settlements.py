@@ -24,8 +24,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from backoffice.api import Conflict
 from backoffice.audit import record
+from backoffice.errors import Conflict
 from backoffice.money import round_half_up
 from backoffice.roles import ADMINISTRATOR, COLLECTOR, SUPERVISOR, TEAM_LEAD
 from cases.models import CollectionCase, CollectionPolicy, Debt, LedgerEntry, Payment, Settlement

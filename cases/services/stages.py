@@ -26,13 +26,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from backoffice.api import Conflict
 from backoffice.audit import record
 from backoffice.bulk import copy_history, update_rows
+from backoffice.errors import Conflict, NotAllowed
 from backoffice.roles import ADMINISTRATOR, LEGAL, ROLE_NAMES, SUPERVISOR
 from cases.models import CollectionCase, Debt
 from cases.policy_presets import DEFAULT_BUCKET_EDGES
-from cases.services.assignment import NotAllowed, case_ids_of, role_names
+from cases.services.assignment import case_ids_of, role_names
 
 Stage = CollectionCase.Stage
 REMINDER_UNTIL_DPD = 7

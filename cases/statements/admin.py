@@ -41,7 +41,7 @@ from backoffice.access import (
     suspense_lines_for,
 )
 from backoffice.admin import EstimatedCountPaginator
-from cases.filereaders import inspect_table, upload_on_disk
+from backoffice.filereaders import inspect_table, upload_on_disk
 from cases.models import Debt
 from cases.statements.models import StatementFile, StatementLine, StatementSource, SuspenseLine
 from cases.statements.selectors import reconciliation

@@ -2,7 +2,7 @@
 
 ``import_statement`` reads a whole file before it writes anything:
 
-1. ``cases.filereaders.inspect_table`` refuses a file that is empty, too
+1. ``backoffice.filereaders.inspect_table`` refuses a file that is empty, too
    large, neither UTF-8 nor GBK, damaged, or lacks a mapped column
    (``FileRejected``: nothing is written);
 2. every line is validated (transaction id, date, amount, currency,
@@ -40,10 +40,10 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from backoffice.access import may_resolve_suspense
-from backoffice.api import Conflict
 from backoffice.audit import record
+from backoffice.errors import Conflict
+from backoffice.filereaders import TableFile, inspect_table, iter_rows
 from backoffice.money import ZERO
-from cases.filereaders import TableFile, inspect_table, iter_rows
 from cases.models import CollectionPolicy, Debt, Payment
 from cases.services.payments import post_payment
 from cases.statements.models import (

@@ -11,9 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from backoffice.api import VisibleRelatedField
-from cases.api.serializers import money
-from cases.api.work_serializers import named_choice, reason_field
+from backoffice.api import VisibleRelatedField, money, named_choice, reason_field
 from cases.models import CollectionCase, Debt
 from legal.access import matters_for, referable_cases_for, referable_debts_for
 from legal.models import (

@@ -1,5 +1,5 @@
 """``legal/matters/``, ``legal/filings/``, ``legal/hearings/``, ``legal/deadlines/``,
-``legal/costs/``; mounted at ``/api/v1/legal/`` by ``backoffice/api_urls.py``."""
+``legal/costs/``; mounted at ``/api/v1/legal/`` by ``backoffice/api/urls.py``."""
 
 from rest_framework.routers import SimpleRouter
 

@@ -8,11 +8,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from backoffice.api import Conflict
+from backoffice.errors import Conflict, NotAllowed
 from cases.agencies.models import AgencyPlacement
 from cases.agencies.services import PlacementCriteria, cases_matching, place_by_rule, place_with_agency
 from cases.models import CollectionCase, Hold
-from cases.services.assignment import NotAllowed
 from tests.agencies.conftest import case_with_debt, make_agency
 
 pytestmark = pytest.mark.django_db

@@ -7,11 +7,10 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from backoffice.api import Conflict
+from backoffice.errors import Conflict, NotAllowed
 from cases.agencies.models import AgencyPlacement
 from cases.agencies.services import close_placements, place_with_agency, recall_placement
 from cases.models import CollectionCase, Dispute, Hold
-from cases.services.assignment import NotAllowed
 from cases.services.disputes import raise_dispute
 from cases.services.end_of_day import finish_business_day
 from cases.services.payments import post_payment

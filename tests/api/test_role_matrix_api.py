@@ -1,7 +1,7 @@
 """Every API route × every persona (STYLE.md, "Persona tests").
 
 The routes are every router registered under ``/api/v1/`` (found through
-``backoffice.api_urls.urlpatterns``, whatever the module calls its router),
+``backoffice.api.urls.urlpatterns``, whatever the module calls its router),
 read at collection time: a route added later is covered the day it is
 registered, and ``ROUTES`` must say what it shows and who writes it
 (a missing entry fails ``test_every_route_is_in_the_table``).
@@ -26,7 +26,7 @@ from django.urls import URLResolver
 from rest_framework.routers import BaseRouter
 from rest_framework.test import APIClient
 
-import backoffice.api_urls
+import backoffice.api.urls
 from backoffice import access, roles
 from cases.agencies.models import Agency, AgencyPlacement
 from cases.bureau.models import BureauSubmission
@@ -142,7 +142,7 @@ def _routers(patterns, base: str = "") -> list[tuple[str, BaseRouter]]:
 
 def _registry() -> list[tuple[str, type, str]]:
     seen, entries = set(), []
-    for base, router in _routers(backoffice.api_urls.urlpatterns):
+    for base, router in _routers(backoffice.api.urls.urlpatterns):
         for prefix, viewset, basename in router.registry:
             if basename not in seen:
                 seen.add(basename)
@@ -187,7 +187,7 @@ def _post_actions(viewset) -> list[str]:
 
 
 def test_every_route_is_in_the_table():
-    assert REGISTRY, "no router found under backoffice.api_urls"
+    assert REGISTRY, "no router found under backoffice.api.urls"
     missing = sorted(f"{prefix}/ ({basename})" for prefix, _v, basename in REGISTRY if basename not in ROUTES)
     assert not missing, f"API routes with no row rule in ROUTES: {missing}"
 

@@ -296,7 +296,7 @@ def test_csv_masks_national_ids_without_the_permission(id_change, client):
     # The selector is what the export calls; an exporter without the
     # permission gets the masked values.
     clerk = UserFactory(username="clerk")
-    from backoffice.audit_views import _csv_lines
+    from backoffice.views.audit import _csv_lines
 
     text = "".join(_csv_lines(clerk, {"models": None}))
     assert "**************5678" in text
@@ -332,7 +332,7 @@ def test_csv_quotes_cells_a_spreadsheet_would_run(sup_client, editor):
 
 
 def test_csv_streams_past_one_batch(sup_client, editor, monkeypatch):
-    from backoffice import audit_views
+    from backoffice.views import audit as audit_views
 
     monkeypatch.setattr(audit_views, "CSV_BATCH", 3)
     customer = CustomerFactory(name="v0")

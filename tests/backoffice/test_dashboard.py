@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 from django.urls import reverse
 
-from backoffice.dashboard_views import dashboard_urls, percent
+from backoffice.views.dashboard import dashboard_urls, percent
 from tests.backoffice.test_kpis import build_portfolio
 
 MARCH = {"date_from": "2026-03-01", "date_to": "2026-03-31"}

@@ -96,7 +96,7 @@ ROWS = {
     "legal.LegalCost": "legal.access.legal_costs_for",
     "legal.LegalNotification": "legal.access.notifications_for",
     # Who looked at sensitive data: the audit roles see every row.
-    "backoffice.AccessRecord": "backoffice.audit_views.access_records_for",
+    "backoffice.AccessRecord": "backoffice.views.audit.access_records_for",
     # Django's and libraries' own screens: superusers (and whoever is given
     # their permissions by hand) only; no role holds them.
     "auth.User": PERMISSION_ONLY,

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from backoffice.api import Conflict
+from backoffice.errors import Conflict
 from cases.bureau.models import BureauSubmission, FurnisherProfile
 from cases.bureau.reader import read_metro2, validate_metro2
 from cases.bureau.services import parse_period, record_bureau_response, send_submission

@@ -4,10 +4,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
-from backoffice.api import Conflict
 from backoffice.audit import system_user
+from backoffice.errors import Conflict, NotAllowed
 from cases.models import Assignment, AssignmentRule, CollectionCase, CollectorProfile, Debt
-from cases.services.assignment import NotAllowed, assign_cases, auto_assign
+from cases.services.assignment import assign_cases, auto_assign
 from tests.factories import CustomerFactory, TeamFactory, UserFactory, make_debt
 
 pytestmark = pytest.mark.django_db
@@ -433,7 +433,7 @@ def test_auto_assign_runs_a_constant_number_of_queries(count, django_assert_max_
 
 
 def test_the_auto_assign_task_runs_as_the_system_user_and_is_idempotent():
-    from cases.tasks_assignment import auto_assign_cases
+    from cases.tasks.assignment import auto_assign_cases
 
     team = TeamFactory()
     collector(team)

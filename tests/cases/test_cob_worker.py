@@ -17,7 +17,7 @@ from django.db import OperationalError
 from django.db.models import Sum
 from django_celery_beat.models import PeriodicTask
 
-import cases.tasks
+import cases.tasks.business_day
 from backoffice.celery import app
 from cases.models import BALANCE_FIELD, Debt, LedgerEntry
 from cases.services import post_payment, run_close_of_business
@@ -251,7 +251,7 @@ def test_eager_fan_out_gives_the_same_summary_as_an_in_process_run(eager_celery)
 @pytest.mark.django_db
 def test_chunk_that_hits_a_database_error_is_retried_and_closes_its_debts(monkeypatch):
     debt = make_debt()
-    real_close_chunk = cases.tasks.close_chunk
+    real_close_chunk = cases.tasks.business_day.close_chunk
     calls = []
 
     def deadlock_once(**kwargs):
@@ -260,7 +260,7 @@ def test_chunk_that_hits_a_database_error_is_retried_and_closes_its_debts(monkey
             raise OperationalError("deadlock detected")
         return real_close_chunk(**kwargs)
 
-    monkeypatch.setattr(cases.tasks, "close_chunk", deadlock_once)
+    monkeypatch.setattr(cases.tasks.business_day, "close_chunk", deadlock_once)
 
     # ``apply`` runs the task here the way a worker would, retries included.
     result = close_of_business_chunk.apply(args=(debt.pk, debt.pk, "2026-03-15"), throw=False)

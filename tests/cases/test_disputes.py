@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import ValidationError
 
-from backoffice.api import Conflict
+from backoffice.errors import Conflict
 from cases.models import CollectionCase, ContactAttempt, Dispute
 from cases.services.contacts import ContactRefused, log_contact
 from cases.services.disputes import overdue_disputes, raise_dispute, resolve_dispute

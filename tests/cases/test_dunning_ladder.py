@@ -7,7 +7,7 @@ import pytest
 
 from cases.messaging.file import read_outbox
 from cases.models import DunningFiring, DunningStep, Message
-from cases.selectors_work import case_timeline
+from cases.selectors.work import case_timeline
 from cases.services import run_close_of_business
 from cases.services.close_of_business import close_chunk
 from cases.services.disputes import raise_dispute

@@ -21,7 +21,7 @@ from cases.messaging.file import read_outbox
 from cases.models import DunningFiring, Message
 from cases.services.dunning import install_default_ladder
 from cases.tasks import run_close_of_business_via_workers
-from cases.tasks_messaging import run_ladder_via_workers
+from cases.tasks.messaging import run_ladder_via_workers
 from customers.models import ContactPoint
 from tests.celery_worker import start_worker, stop_worker, worker_skip_reason
 from tests.factories import ContactPointFactory, CustomerFactory, make_debt
@@ -32,7 +32,7 @@ WORKER_TIMEOUT = 120
 # Makes the worker import the messaging tasks even before ``cases.tasks`` does.
 _INCLUDE = (
     "import sys; from celery.__main__ import main; i = sys.argv.index('worker'); "
-    "sys.argv[i + 1:i + 1] = ['--include=cases.tasks_messaging']; sys.argv[0] = 'celery'; sys.exit(main())"
+    "sys.argv[i + 1:i + 1] = ['--include=cases.tasks.messaging']; sys.argv[0] = 'celery'; sys.exit(main())"
 )
 
 

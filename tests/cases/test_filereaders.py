@@ -1,4 +1,4 @@
-"""``cases.filereaders``: what a placement or statement file can be, read
+"""``backoffice.filereaders``: what a placement or statement file can be, read
 directly (encodings, BOM, XLSX values, damage, headers, blank lines, line numbers)."""
 
 import datetime
@@ -7,7 +7,7 @@ import os
 import pytest
 from openpyxl import Workbook
 
-from cases.filereaders import FileRejected, detect_encoding, inspect_table, iter_rows, sha256_of
+from backoffice.filereaders import FileRejected, detect_encoding, inspect_table, iter_rows, sha256_of
 
 
 def write(tmp_path, name, data: bytes):
@@ -184,7 +184,7 @@ def test_an_xlsx_with_a_repeated_header_is_refused(tmp_path):
 def test_an_upload_in_memory_is_on_disk_for_the_block_only():
     from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
 
-    from cases.filereaders import upload_on_disk
+    from backoffice.filereaders import upload_on_disk
 
     upload = SimpleUploadedFile("statement.csv", b"a,b\n1,2\n")
     with upload_on_disk(upload) as path:

@@ -9,8 +9,8 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.urls import include, path, reverse
 
-from backoffice.api import Conflict
-from cases.admin_letters import letter_urls
+from backoffice.errors import Conflict
+from cases.admin.letters import letter_urls
 from cases.models import CollectionCase, Debt, Message
 from cases.services.holds import place_hold
 from cases.services.letters import issue_demand_letter

@@ -8,7 +8,6 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse
 
-import cases.admin_messaging  # noqa: F401  (registers the screens until cases.admin imports them)
 from cases.messaging import get_sms_backend
 from cases.messaging.console import ConsoleSmsBackend
 from cases.messaging.file import FileSmsBackend, read_outbox

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 
 from cases.messaging.file import read_outbox
 from cases.models import Message, MessageTemplate
-from cases.selectors_work import case_timeline
+from cases.selectors.work import case_timeline
 from cases.services.dunning import install_default_templates
 from cases.services.holds import place_hold
 from cases.services.messages import (
@@ -301,7 +301,7 @@ def test_permanent_failure_fails_at_once(templates, actor, flaky):
 
 def test_task_retried_after_a_transient_failure_sends_once(templates, actor, flaky):
     from cases.messaging import TransientSendError
-    from cases.tasks_messaging import send_message_task
+    from cases.tasks.messaging import send_message_task
 
     debt = debt_with_contacts()
     message = queue_sms(debt, actor, at=datetime(2026, 1, 1, 2, tzinfo=UTC))  # 10:00 in Shanghai

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from backoffice.api import Conflict
+from backoffice.errors import Conflict
 from cases.models import PaymentPlan, PlanInstalment
 from cases.services import post_payment
 from cases.services.plans import apply_payment_to_plans, create_plan, mark_missed_plan_instalments

@@ -200,7 +200,7 @@ def test_refresh_runs_a_constant_number_of_queries(count, django_assert_max_num_
 
 
 def test_the_priority_and_stage_tasks_take_iso_dates_and_are_idempotent():
-    from cases.tasks_assignment import refresh_case_priorities, refresh_case_stages
+    from cases.tasks.assignment import refresh_case_priorities, refresh_case_stages
 
     case, _ = aged_case()
     assert refresh_case_stages.delay("2026-02-10").get()["escalated"] == 1

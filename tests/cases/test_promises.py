@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from backoffice.api import Conflict
+from backoffice.errors import Conflict
 from cases.models import PromiseToPay
 from cases.services import post_payment
 from cases.services.holds import place_hold

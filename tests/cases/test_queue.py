@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from backoffice.audit import system_user
 from cases.models import CollectionCase, ContactAttempt, PaymentPlan, PromiseToPay
-from cases.selectors_work import case_overview, case_timeline, my_queue
+from cases.selectors.work import case_overview, case_timeline, my_queue
 from cases.services import post_payment
 from cases.services.assignment import assign_cases
 from cases.services.close_of_business import close_chunk

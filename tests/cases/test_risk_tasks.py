@@ -1,5 +1,5 @@
-"""The risk Celery tasks (cases.tasks_risk) and the read-only admin screens
-(cases.admin_risk)."""
+"""The risk Celery tasks (cases.tasks.risk) and the read-only admin screens
+(cases.admin.risk)."""
 
 import importlib
 from datetime import date
@@ -9,7 +9,7 @@ from django.contrib import admin
 
 from cases.models import RiskModel, WatchListEntry
 from cases.services import risk
-from cases.tasks_risk import retrain_risk_model, score_risk
+from cases.tasks.risk import retrain_risk_model, score_risk
 from tests.cases.test_risk_model import planted_history
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def risk_admin():
     """The admin module, unregistered again afterwards unless the project
     already registers it (the role-matrix tests read the registry)."""
     registered = RiskModel in admin.site._registry
-    module = importlib.import_module("cases.admin_risk")
+    module = importlib.import_module("cases.admin.risk")
     yield module
     if not registered:
         for model in (RiskModel, WatchListEntry):

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
-from backoffice.api import Conflict
+from backoffice.errors import Conflict
 from cases.models import Debt, LedgerEntry, Settlement
 from cases.selectors import ledger_mismatches
 from cases.services import post_payment

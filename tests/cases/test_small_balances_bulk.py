@@ -443,7 +443,7 @@ def test_the_default_offer_template_quotes_amount_and_date(product, supervisor):
 
 
 def test_demo_seed_sets_thresholds_and_drafts_one_offer_per_policy(supervisor):
-    from cases.demo_small_balances import seed_small_balances
+    from cases.demo.small_balances import seed_small_balances
 
     cn = ProductFactory().policy
     us = ProductFactory(policy__jurisdiction="US").policy
@@ -464,8 +464,8 @@ def test_a_large_selection_is_approved_by_a_task_after_commit(
 ):
     from types import SimpleNamespace
 
-    from cases import admin_small_balances
-    from cases.tasks_small_balances import approve_bulk_offer_task
+    from cases.admin import small_balances as admin_small_balances
+    from cases.tasks.small_balances import approve_bulk_offer_task
 
     monkeypatch.setattr(admin_small_balances, "APPROVE_IN_REQUEST_MAX", 1)
     queued = []

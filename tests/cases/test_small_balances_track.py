@@ -16,7 +16,7 @@ from cases.compliance.engine import decide
 from cases.compliance.facts import is_digital_only
 from cases.compliance.rules import ContactRequest
 from cases.models import CollectionCase, ContactAttempt, Message, MessageTemplate
-from cases.selectors_work import my_queue
+from cases.selectors.work import my_queue
 from cases.services.contacts import ContactRefused, check_contact, log_contact
 from cases.services.messages import queue_message
 from tests.api.conftest import client_for

@@ -7,11 +7,10 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 
-from backoffice.api import Conflict
 from backoffice.audit import system_user
+from backoffice.errors import Conflict, NotAllowed
 from cases.models import CollectionCase, Debt
 from cases.services import post_payment
-from cases.services.assignment import NotAllowed
 from cases.services.close_of_business import close_chunk
 from cases.services.stages import DebtState, change_stage, refresh_stages, stage_for
 from tests.factories import CustomerFactory, UserFactory, make_debt

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from backoffice.api import Conflict
+from backoffice.errors import Conflict
 from cases.models import LedgerEntry, Payment
 from cases.selectors import ledger_mismatches
 from cases.services.legal_costs import post_legal_cost

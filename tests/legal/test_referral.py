@@ -6,9 +6,8 @@ from decimal import Decimal
 import pytest
 
 from backoffice import roles
-from backoffice.api import Conflict
+from backoffice.errors import Conflict, NotAllowed
 from cases.models import CollectionCase, Debt, Dispute
-from cases.services.assignment import NotAllowed
 from legal.models import LegalMatter
 from legal.services import refer_to_legal
 from tests.legal.conftest import REFERRED_ON, user_in

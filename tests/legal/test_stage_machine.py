@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from backoffice.api import Conflict
+from backoffice.errors import Conflict
 from legal.models import LegalMatter, StageTransition
 from legal.services import NEXT_STAGES, transition_matter
 from tests.legal.helpers import extra_for, move, walk_to
@@ -121,7 +121,7 @@ def test_filing_on_a_time_barred_debt_is_refused(matter, debt, legal_user):
 
 def test_a_collector_may_not_move_a_matter(matter, setup_roles):
     from backoffice import roles
-    from cases.services.assignment import NotAllowed
+    from backoffice.errors import NotAllowed
     from tests.legal.conftest import user_in
 
     collector = user_in(roles.COLLECTOR, "c1")

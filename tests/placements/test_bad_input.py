@@ -7,7 +7,7 @@ import pytest
 from django.apps import apps
 from openpyxl import Workbook
 
-from cases.filereaders import FileRejected
+from backoffice.filereaders import FileRejected
 from cases.models import Debt
 from cases.placements.services import submit_placement_file
 from customers.models import Customer

@@ -3,7 +3,7 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from cases.filereaders import FileRejected
+from backoffice.filereaders import FileRejected
 from cases.models import Debt, LedgerEntry, Payment
 from cases.statements.models import StatementFile, StatementLine
 from cases.statements.services import import_statement

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from backoffice import roles
-from backoffice.api import Conflict
+from backoffice.errors import Conflict
 from cases.models import LedgerEntry, Payment
 from cases.statements.models import StatementFile, StatementLine
 from cases.statements.selectors import reconciliation

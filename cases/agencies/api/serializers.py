@@ -9,9 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from backoffice.access import agencies_for, cases_for, products_for
-from backoffice.api import VisibleRelatedField
+from backoffice.api import VisibleRelatedField, named_choice, reason_field
 from cases.agencies.models import Agency, AgencyPlacement
-from cases.api.work_serializers import named_choice, reason_field
 from cases.models import CollectionCase, Product
 
 RATE = {"max_digits": 5, "decimal_places": 2, "min_value": 0, "max_value": 100}

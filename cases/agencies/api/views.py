@@ -13,10 +13,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from backoffice.access import agencies_for, agency_placements_for
+from backoffice.api import BAD_INPUT, REFUSED, SupervisorWritesOrReadOnly
 from cases.agencies import services
 from cases.agencies.api import serializers as s
 from cases.agencies.models import AgencyPlacement
-from cases.api.work_views import BAD_INPUT, REFUSED, SupervisorWritesOrReadOnly
 
 
 @extend_schema_view(

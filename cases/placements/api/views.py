@@ -17,7 +17,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from backoffice.access import may_upload_placements, placement_files_for
-from cases.filereaders import upload_on_disk
+from backoffice.filereaders import upload_on_disk
 from cases.placements.api import serializers as s
 from cases.placements.models import PlacementFile
 from cases.placements.selectors import report_csv, report_filename

@@ -14,7 +14,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from backoffice.access import may_import_statements, statement_files_for
-from cases.filereaders import upload_on_disk
+from backoffice.filereaders import upload_on_disk
 from cases.statements.api import serializers as s
 from cases.statements.services import import_statement
 

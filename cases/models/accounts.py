@@ -78,6 +78,12 @@ def validate_bucket_edges(edges) -> None:
         raise ValidationError({"bucket_edges": _("Bucket edges must be increasing positive whole days.")})
 
 
+def default_bucket_labels() -> list[str]:
+    """The bucket names the default edges produce: current, M1 … Mn, Mn+."""
+    labels = ["current", *[f"M{i}" for i in range(1, len(DEFAULT_BUCKET_EDGES) + 1)]]
+    return [*labels, f"M{len(DEFAULT_BUCKET_EDGES)}+"]
+
+
 class Creditor(models.Model):
     name = models.CharField(_("name"), max_length=200, unique=True)
     short_code = models.CharField(_("short code"), max_length=20, unique=True)
@@ -565,33 +571,6 @@ class Payment(models.Model):
     def __str__(self) -> str:
         return f"{self.reference}: {self.amount} {self.currency}"
 
-
-from cases.dunning_models import (  # noqa: E402,F401  (models of this app, split for size)
-    DunningFiring,
-    DunningStep,
-    Message,
-    MessageTemplate,
-)
-from cases.risk_models import (  # noqa: E402,F401  (models of this app, split for size)
-    RiskModel,
-    WatchListEntry,
-)
-from cases.small_balance_models import (  # noqa: E402,F401  (models of this app, split for size)
-    BulkSettlementOffer,
-    BulkSettlementOfferItem,
-)
-from cases.work_models import (  # noqa: E402,F401  (models of this app, split for size)
-    Assignment,
-    AssignmentRule,
-    CollectorProfile,
-    ContactAttempt,
-    Dispute,
-    Hold,
-    PaymentPlan,
-    PlanInstalment,
-    PromiseToPay,
-    Settlement,
-)
 
 # Choice sets named once in the OpenAPI schema (settings.SPECTACULAR_SETTINGS).
 PAYMENT_CHANNEL_CHOICES = Payment.Channel.choices

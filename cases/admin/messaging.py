@@ -26,7 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from backoffice.access import debts_for, dunning_firings_for, messages_for, policies_for
 from backoffice.admin import EstimatedCountPaginator
-from cases.admin_letters import download_link
+from cases.admin.letters import download_link
 from cases.messaging.render import VARIABLES, TemplateRenderError, check_template_source
 from cases.models import DunningFiring, DunningStep, Message, MessageTemplate
 from cases.services.dunning import preview_step

@@ -1,6 +1,6 @@
 """The demo's second layer: the features built on top of the portfolio.
 
-``seed_demo`` builds the book (``cases.demo``), then calls ``seed_features``
+``seed_demo`` builds the book (``cases.demo.portfolio``), then calls ``seed_features``
 so every screen of the later features has something to show: a placement
 file with its report, a bank statement with suspense lines, two outside
 agencies with placed cases, small-balance bulk offers in draft, bureau
@@ -19,7 +19,7 @@ from datetime import date
 from cases.agencies import demo as agencies_demo
 from cases.bureau import demo as furnishing_demo
 from cases.bureau_inquiry import demo as inquiry_demo
-from cases.demo_small_balances import seed_small_balances
+from cases.demo.small_balances import seed_small_balances
 from cases.placements import demo as placements_demo
 from cases.statements import demo as statements_demo
 

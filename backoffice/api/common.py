@@ -1,8 +1,8 @@
 """API-wide behaviour shared by every app's ``api/`` package.
 
 - Business refusals become JSON errors, never 500s: a ``ValidationError``
-  from a service answers 400 with a message per field; a ``PaymentConflict``
-  (or any service error marked as a ``Conflict``) answers 409. Either way the
+  from a service answers 400 with a message per field; a ``Conflict``
+  (``backoffice.errors``: ``PaymentConflict``, ``NotAllowed`` …) answers 409. Either way the
   request's transaction, if any, is rolled back.
 - ``VisibleRelatedField``: a reference in a request body resolves only among
   the rows ``backoffice.access`` lets the user see; anything else is
@@ -21,18 +21,19 @@ import copy
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
+from backoffice.access import roles_of
 from backoffice.audit import record
+from backoffice.errors import Conflict
+from backoffice.money import MONEY
+from backoffice.roles import ADMINISTRATOR, SUPERVISOR
 
 ADMINISTRATOR_GROUP = "Administrator"
-
-
-class Conflict(DjangoValidationError):
-    """A refused business action that conflicts with state (HTTP 409)."""
 
 
 def validation_payload(exc: DjangoValidationError) -> dict:
@@ -43,13 +44,7 @@ def validation_payload(exc: DjangoValidationError) -> dict:
 
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
-        from cases.services.payments import PaymentConflict
-
-        code = (
-            status.HTTP_409_CONFLICT
-            if isinstance(exc, (Conflict, PaymentConflict))
-            else status.HTTP_400_BAD_REQUEST
-        )
+        code = status.HTTP_409_CONFLICT if isinstance(exc, Conflict) else status.HTTP_400_BAD_REQUEST
         set_rollback()
         return Response(validation_payload(exc), status=code)
     return drf_exception_handler(exc, context)
@@ -158,3 +153,53 @@ class ModelPermissions(permissions.DjangoModelPermissions):
         if required is not None:
             return request.user.has_perms(required)
         return super().has_permission(request, view)
+
+
+# --- fields and responses every app's serializers and views share -----------------------
+
+REASON = {"max_length": 100, "help_text": _("Why; kept on the history row (at most 100 characters).")}
+
+
+def reason_field(**kwargs) -> serializers.CharField:
+    return serializers.CharField(**{**REASON, **kwargs})
+
+
+_CHOICE_FIELDS: dict[str, type] = {}
+
+
+def named_choice(component: str, choices, **kwargs) -> serializers.ChoiceField:
+    """A choice field whose enum is its own OpenAPI component: ``channel``
+    and ``outcome`` mean different things on payments, contacts and
+    disputes, and must not share a generated enum name."""
+    if component not in _CHOICE_FIELDS:
+        _CHOICE_FIELDS[component] = extend_schema_field(
+            {"type": "string", "enum": [value for value, _label in choices]}, component_name=component
+        )(type(f"{component}Field", (serializers.ChoiceField,), {}))
+    return _CHOICE_FIELDS[component](choices=choices, **kwargs)
+
+
+def money(**kwargs) -> serializers.DecimalField:
+    return serializers.DecimalField(**MONEY, **kwargs)
+
+
+REFUSED = OpenApiResponse(description=_("Refused: conflicts with the state of the case (e.g. a hold)."))
+BAD_INPUT = OpenApiResponse(description=_("Bad input, per field; nothing written."))
+
+
+def is_signed_in(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+TEAM_WRITERS = frozenset({SUPERVISOR, ADMINISTRATOR})
+
+
+class SupervisorWritesOrReadOnly(permissions.BasePermission):
+    """DESIGN.md ``teams/``: supervisors (and administrators, superusers) write."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not is_signed_in(user):
+            return False
+        if request.method in permissions.SAFE_METHODS or method_not_allowed(request, view):
+            return True
+        return user.is_superuser or bool(roles_of(user) & TEAM_WRITERS)

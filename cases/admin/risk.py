@@ -2,7 +2,7 @@
 calibration) shown in admin").
 
 Imported by ``cases.admin``. Both screens are read-only: models are trained
-by the weekly task (``cases.tasks_risk``) and the watch list is kept by the
+by the weekly task (``cases.tasks.risk``) and the watch list is kept by the
 close of business (``cases.services.risk.early_warning``). The model page
 shows its numbers as they are stored (feature, mean, scale, coefficient)
 and the back-test on the time-split holdout with a calibration chart drawn
@@ -15,8 +15,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.access import risk_models_for, watch_list_for
+from backoffice.admin import ServiceOnlyAdmin
 from backoffice.charts import ACCENT, GRID, _figure, _to_svg
-from cases.admin_work import ServiceOnlyAdmin
 from cases.models import RiskModel, WatchListEntry
 
 

@@ -30,7 +30,7 @@ from cases.services.small_balances import (
     save_bulk_offer_draft,
     selected_debts,
 )
-from cases.tasks_small_balances import approve_bulk_offer_task  # also registers the tasks
+from cases.tasks.small_balances import approve_bulk_offer_task  # also registers the tasks
 
 # Selections larger than this are approved by a Celery task, not in the request.
 APPROVE_IN_REQUEST_MAX = 100

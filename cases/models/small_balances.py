@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
-from cases.dunning_models import Channel
+from cases.models.dunning import Channel
 
 MONEY = {"max_digits": 18, "decimal_places": 2}
 USER = settings.AUTH_USER_MODEL

@@ -10,7 +10,7 @@ The admin is a thin layer: money moves only through the services.
   reversed through ``reverse_payment`` (an action with a reason and a date).
 - Cases and collection work (assignment, contacts, promises, plans,
   settlements, disputes, "My queue" and the case page) live in
-  ``cases.admin_work`` and ``cases.admin_views``, registered from here.
+  ``cases.admin.work`` and ``cases.admin.collector_screens``, registered from here.
 """
 
 from django import forms
@@ -35,7 +35,7 @@ from backoffice.access import (
     teams_for,
 )
 from backoffice.admin import EstimatedCountPaginator, ReadOnlyInlineMixin
-from cases.admin_letters import letter_urls, preview_links
+from cases.admin.letters import letter_urls, preview_links
 from cases.models import (
     CollectionPolicy,
     Creditor,
@@ -483,8 +483,3 @@ class PaymentAdmin(ReadOnlyAdmin):
             "submit_label": _("Reverse payments"),
         }
         return TemplateResponse(request, "admin/cases/payment/service_form.html", context)
-
-
-# Collection work, messages and the dunning ladder: registered on import
-# (Django's autodiscovery loads only this module).
-from cases import admin_messaging, admin_risk, admin_small_balances, admin_work  # noqa: E402,F401

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from backoffice.audit import system_user
 from cases.services.dunning import LadderSummary, evaluate_ladder_chunk, ladder_id_ranges, retry_waiting
-from cases.services.messages import MessageDeferred, due_message_ids, send_message
+from cases.services.messages import SEND_MESSAGE_TASK, MessageDeferred, due_message_ids, send_message
 
 SEND_CHUNK = 100
 MAX_TASK_RETRIES = 8
@@ -41,7 +41,7 @@ def _resolve_date(value: str | date | None) -> date:
 
 @shared_task(
     bind=True,
-    name="cases.tasks.send_message",
+    name=SEND_MESSAGE_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=MAX_TASK_RETRIES,

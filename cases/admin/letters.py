@@ -36,9 +36,9 @@ from django.views.decorators.http import require_GET
 from backoffice.access import cases_for, debts_for
 from backoffice.models import AccessRecord
 from backoffice.services import record_access
-from cases.dunning_models import LANGUAGES, Channel
 from cases.letters.render import render_demand_letter
 from cases.models import Message
+from cases.models.dunning import LANGUAGES, Channel
 
 audit_log = logging.getLogger("ledgerline.audit")
 

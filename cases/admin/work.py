@@ -6,7 +6,7 @@ stays thin: rows are listed through ``backoffice.access`` and every
 business action calls a service with ``actor=request.user`` and a reason.
 Nobody edits money or state fields directly here: promises, plans,
 settlements, disputes and contact attempts are read-only rows, changed by
-actions (and the case page, ``cases.admin_views``) that call the services.
+actions (and the case page, ``cases.admin.collector_screens``) that call the services.
 Assignment rules and collector profiles are configuration: whoever holds
 the model permissions (supervisors, administrators) edits them as ordinary
 rows (history records who).
@@ -15,12 +15,10 @@ rows (history records who).
 from collections import Counter
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -42,8 +40,13 @@ from backoffice.access import (
     settlements_for,
     teams_for,
 )
-from backoffice.admin import EstimatedCountPaginator, ReadOnlyInlineMixin
-from cases import admin_views
+from backoffice.admin import (
+    EstimatedCountPaginator,
+    ReadOnlyInlineMixin,
+    ServiceOnlyAdmin,
+    service_form_response,
+)
+from cases.admin import collector_screens
 from cases.forms import AssignCasesForm, ReasonForm, ResolveDisputeForm, assignable_collectors
 from cases.models import (
     Assignment,
@@ -58,8 +61,8 @@ from cases.models import (
     PlanInstalment,
     PromiseToPay,
     Settlement,
+    default_bucket_labels,
 )
-from cases.policy_presets import DEFAULT_BUCKET_EDGES
 from cases.services.assignment import (
     assign_cases,
     auto_assign,
@@ -73,19 +76,6 @@ from cases.services.settlements import decide_settlement
 
 # How many "why unassigned" lines one auto-assignment message lists.
 REASONS_SHOWN = 5
-
-
-class ServiceOnlyAdmin(SimpleHistoryAdmin):
-    """Rows that change only through services: list, view and history."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def case_page_link(case_id: int, label=None):
@@ -109,24 +99,6 @@ def report_auto_assign(model_admin, request, result) -> None:
         )
 
 
-def service_form_response(model_admin, request, queryset, *, form, action, title, submit_label, intro=""):
-    """The intermediate page of an action that asks for input first."""
-    context = {
-        **model_admin.admin_site.each_context(request),
-        "opts": model_admin.opts,
-        "title": title,
-        "intro": intro,
-        "form": form,
-        "media": model_admin.media + form.media,
-        "objects": queryset,
-        "action": action,
-        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-        "select_across": request.POST.get("select_across", "0"),
-        "submit_label": submit_label,
-    }
-    return TemplateResponse(request, "admin/cases/action_form.html", context)
-
-
 # --- cases ------------------------------------------------------------------------------
 
 
@@ -140,11 +112,6 @@ class CaseDebtInline(ReadOnlyInlineMixin, admin.TabularInline):
         return debts_for(request.user).select_related("creditor")
 
 
-def bucket_labels() -> list[str]:
-    labels = ["current", *[f"M{i}" for i in range(1, len(DEFAULT_BUCKET_EDGES) + 1)]]
-    return [*labels, f"M{len(DEFAULT_BUCKET_EDGES)}+"]
-
-
 class CaseBucketFilter(admin.SimpleListFilter):
     """Cases with a still-collectible debt in the bucket (an ``EXISTS``, no join duplicates)."""
 
@@ -152,7 +119,7 @@ class CaseBucketFilter(admin.SimpleListFilter):
     parameter_name = "bucket"
 
     def lookups(self, request, model_admin):
-        return [(label, label) for label in bucket_labels()]
+        return [(label, label) for label in default_bucket_labels()]
 
     def queryset(self, request, queryset):
         if not self.value():
@@ -292,10 +259,10 @@ class CollectionCaseAdmin(ServiceOnlyAdmin):
             return None
 
     def my_queue_view(self, request):
-        return admin_views.my_queue_view(self, request)
+        return collector_screens.my_queue_view(self, request)
 
     def work_view(self, request, object_id):
-        return admin_views.case_page_view(self, request, object_id)
+        return collector_screens.case_page_view(self, request, object_id)
 
     def auto_assign_view(self, request):
         """Run auto-assignment now: every unassigned open case, by the active rules."""

@@ -13,7 +13,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from backoffice.audit import system_user
-from cases.services.assignment import auto_assign
+from cases.services.assignment import AUTO_ASSIGN_TASK, auto_assign
 from cases.services.priority import refresh_priorities
 from cases.services.stages import refresh_stages
 
@@ -26,7 +26,7 @@ def _resolve_date(value: str | date | None, default: date) -> date:
     return date.fromisoformat(value)
 
 
-@shared_task(name="cases.tasks.auto_assign_cases", acks_late=True)
+@shared_task(name=AUTO_ASSIGN_TASK, acks_late=True)
 def auto_assign_cases(case_ids: list[int] | None = None) -> dict:
     """Place unassigned open cases (all, or those of ``case_ids``) by the assignment rules."""
     result = auto_assign(actor=system_user(), cases=case_ids)

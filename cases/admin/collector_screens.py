@@ -3,7 +3,7 @@
 Both are custom views of ``CollectionCaseAdmin`` (``admin_work``):
 
 - ``my_queue_view``: the user's open cases in working order
-  (``cases.selectors_work.my_queue``), a fixed number of queries per page.
+  (``cases.selectors.work.my_queue``), a fixed number of queries per page.
 - ``case_page_view``: one case on one screen — customer, contact points,
   debts with balances, holds, promises, plan, settlements, disputes, the
   timeline and the case's own history — with quick-action forms that post
@@ -52,7 +52,7 @@ from cases.forms import (
     add_service_errors,
 )
 from cases.models import CollectionCase, ContactAttempt, Settlement, Team
-from cases.selectors_work import case_overview, case_timeline, my_queue
+from cases.selectors.work import case_overview, case_timeline, my_queue
 from cases.services.assignment import worst_buckets
 from cases.services.contacts import ContactRefused, check_contact, log_contact
 from cases.services.disputes import raise_dispute

@@ -36,23 +36,6 @@ from django.utils import timezone
 from backoffice.audit import system_user
 from cases.services.close_of_business import close_chunk, id_ranges, run_close_of_business
 from cases.services.end_of_day import finish_business_day
-from cases.tasks_assignment import (  # noqa: F401  (registers the tasks with workers)
-    auto_assign_cases,
-    refresh_case_priorities,
-    refresh_case_stages,
-)
-from cases.tasks_messaging import (  # noqa: F401  (registers the tasks with workers)
-    evaluate_ladder_chunk_task,
-    evaluate_ladder_task,
-    retry_waiting_task,
-    send_due_messages_task,
-    send_message_task,
-)
-from cases.tasks_risk import retrain_risk_model, score_risk  # noqa: F401  (registers the tasks)
-from cases.tasks_small_balances import (  # noqa: F401  (registers the tasks with workers)
-    approve_bulk_offer_task,
-    close_expired_bulk_offers_task,
-)
 
 logger = logging.getLogger(__name__)
 
