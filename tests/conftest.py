@@ -1,4 +1,5 @@
-"""Shared fixtures: one user per role and API clients."""
+"""Shared fixtures: one user per role and API clients; how the suite runs in
+parallel (pytest-xdist, ``-n auto`` in pyproject.toml)."""
 
 import pytest
 from rest_framework.test import APIClient
@@ -31,3 +32,25 @@ def celery_eager_unless_worker_test(request):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = previous
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests that start a real Celery worker share the broker's queue, so they
+    run on one xdist worker, one after another (``--dist loadgroup``)."""
+    for item in items:
+        if item.get_closest_marker("celery_worker"):
+            item.add_marker(pytest.mark.xdist_group("celery-worker"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def files_in_a_private_directory(tmp_path_factory):
+    """Uploads, letters, the SMS outbox and bureau files go under this test
+    process's own temporary directory: parallel workers whose databases hand
+    out the same ids never write the same path, and the working tree stays
+    clean. Tests that need their own directory still override these."""
+    from django.conf import settings
+
+    base = tmp_path_factory.mktemp("files")
+    settings.MEDIA_ROOT = base / "media"
+    settings.SMS_FILE_PATH = base / "sms-outbox.jsonl"
+    settings.METRO2_OUTBOX_DIR = base / "bureau-outbox"
