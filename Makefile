@@ -2,7 +2,7 @@
 # default database and Celery runs tasks eagerly when no broker is set.
 #
 #   make demo    virtualenv, migrations, roles, demo portfolio, dev server
-#   make test    the test suite            make lint   ruff check + format check
+#   make test    the test suite            make lint   ruff check + format check + import contracts
 #   make bench   close-of-business benchmark (needs DATABASE_URL=postgres://…)
 
 VENV := .venv
@@ -17,7 +17,7 @@ BENCH_DEBTS ?= 100000
 venv: $(STAMP)
 
 # Rebuilt only when the requirements change; the first Python 3.12+ found wins.
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt
 	@set -e; \
 	if [ ! -x $(PYTHON) ]; then \
 		py=""; \
@@ -33,6 +33,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	fi; \
 	$(PYTHON) -m pip install --quiet --upgrade pip; \
 	$(PYTHON) -m pip install --quiet -r requirements-dev.txt; \
+	$(PYTHON) -m pip install --quiet --no-deps -r requirements-nodeps.txt; \
 	touch $(STAMP)
 
 migrate: venv
@@ -51,6 +52,7 @@ test: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 bench: venv
 	$(PYTHON) bench/close_of_business.py --debts $(BENCH_DEBTS)
