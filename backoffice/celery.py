@@ -13,3 +13,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backoffice.settings")
 app = Celery("ledgerline")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+if app.conf.task_always_eager and not app.conf.broker_url:
+    # No broker configured: tasks run in-process, but Celery still builds a
+    # producer for each eager call. An in-memory transport keeps kombu from
+    # falling back to an AMQP connection to localhost that nothing uses (and
+    # from logging "No hostname was supplied" about it).
+    app.conf.broker_url = "memory://localhost//"

@@ -1,10 +1,11 @@
 """``manage.py seed_demo [--customers N]``: a demo portfolio to click through.
 
-Builds the book described in ``cases.demo`` (every bucket and status, made
+Builds the book described in ``cases.demo.portfolio`` (every bucket and status, made
 by the real services) and one login per role. Running it again on a
 database that already holds the demo says so and changes nothing.
 """
 
+import time
 from datetime import date, timedelta
 
 from django.contrib.auth.models import Group
@@ -17,7 +18,7 @@ from backoffice.audit import system_user
 from backoffice.roles import ROLE_NAMES
 from cases.agencies.models import AgencyMember
 from cases.demo import DEMO_PASSWORD, build_demo_portfolio, demo_exists
-from cases.demo_features import seed_features
+from cases.demo.features import seed_features
 
 
 class Command(BaseCommand):
@@ -43,8 +44,20 @@ class Command(BaseCommand):
             call_command("setup_roles", verbosity=0, stdout=self.stdout)
         business_date = business_date or timezone.localdate() - timedelta(days=1)
 
+        started = time.monotonic()
+        on_terminal = self.stdout.isatty()
+
+        def say(phase: str) -> None:
+            """One line per phase when the output is not a terminal (a log, CI,
+            ``make demo`` piped), where progress bars would stay silent."""
+            if verbosity >= 1 and not on_terminal:
+                self.stdout.write(f"[{time.monotonic() - started:5.0f} s] {phase}")
+
         def progress(iterable=None, **kwargs):
-            return tqdm(iterable, disable=verbosity < 1, leave=False, **kwargs)
+            say(f"{kwargs.get('desc', 'working')} …")
+            return tqdm(iterable, disable=verbosity < 1 or not on_terminal, leave=False, **kwargs)
+
+        say(f"building a demo portfolio of {customers} customers closed through {business_date}")
 
         summary, users = build_demo_portfolio(
             customers=customers, business_date=business_date, seed=seed, progress=progress
@@ -57,6 +70,7 @@ class Command(BaseCommand):
         )
         self.stdout.write("Statuses: " + ", ".join(f"{k} {v}" for k, v in summary.statuses.items()))
         self.stdout.write("Buckets:  " + ", ".join(f"{k} {v}" for k, v in summary.buckets.items()))
+        say("demo features: legal, messages, letters, risk, bureau, placements, agencies …")
         for line in seed_features(business_date=business_date, actor=system_user(), seed=seed):
             self.stdout.write(line)
         self.stdout.write(f"\nLogins (password {DEMO_PASSWORD!r}) at http://127.0.0.1:8000/admin/")
