@@ -36,10 +36,14 @@ def celery_eager_unless_worker_test(request):
 
 def pytest_collection_modifyitems(config, items):
     """Tests that start a real Celery worker share the broker's queue, so they
-    run on one xdist worker, one after another (``--dist loadgroup``)."""
+    run on one xdist worker, one after another (``--dist loadgroup``). They
+    and the browser tests are ``slow`` too: ``make test`` and CI run them,
+    ``pytest -m "not slow"`` leaves them out of a quick local run."""
     for item in items:
         if item.get_closest_marker("celery_worker"):
             item.add_marker(pytest.mark.xdist_group("celery-worker"))
+        if item.get_closest_marker("celery_worker") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session", autouse=True)

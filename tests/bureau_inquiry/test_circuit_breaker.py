@@ -11,7 +11,7 @@ from cases.bureau_inquiry.services import refresh_bureau_report
 from tests.bureau_inquiry.fake_bureau import REPORT_PATH, Reply
 from tests.factories import CustomerFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 State = BureauCircuit.State
 
 

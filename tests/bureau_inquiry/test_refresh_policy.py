@@ -5,9 +5,11 @@ import importlib
 from datetime import date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
+from cases.bureau_inquiry.client import BureauClient
 from cases.bureau_inquiry.models import BureauInquiryAttempt, BureauReport, Outcome, Trigger
 from cases.bureau_inquiry.selectors import due_for_refresh, excluded_buckets
 from cases.bureau_inquiry.tasks import refresh_bureau_chunk, refresh_due_bureau_reports
@@ -67,11 +69,27 @@ def test_the_policy_comes_from_settings(bureau_settings):
     assert BureauReport.objects.get().debt == debt
 
 
-def test_the_run_is_chunked_by_the_rate_limit(bureau_settings, fake_bureau):
+def test_the_run_is_chunked_by_the_rate_limit(bureau_settings, fake_bureau, monkeypatch):
+    """Eager tasks ignore the chunks' countdowns, so the client waits for the
+    next rate window itself. Its waits move a travelling clock instead of
+    sleeping: the same three windows, without two real minutes."""
     for _ in range(5):
         aged_debt()
     bureau_settings.BUREAU_RATE_LIMIT_PER_MINUTE = 4  # two fetches a minute
-    summary = refresh_due_bureau_reports.delay(DAY.isoformat()).get()
+    waits = []
+    real_init = BureauClient.__init__
+    with time_machine.travel(timezone.now(), tick=True) as clock:
+
+        def shift_clock(seconds: float) -> None:
+            waits.append(seconds)
+            clock.shift(seconds)
+
+        def init(self, config=None, *, sleep=None, session=None):
+            real_init(self, config, sleep=shift_clock, session=session)
+
+        monkeypatch.setattr(BureauClient, "__init__", init)
+        summary = refresh_due_bureau_reports.delay(DAY.isoformat()).get()
+    assert len(waits) >= 2 and all(0 < wait <= 60 for wait in waits)
     assert summary == {"business_date": DAY.isoformat(), "due": 5, "chunks": 3}
     assert BureauReport.objects.filter(period=DAY.isoformat()).count() == 5
     assert set(BureauInquiryAttempt.objects.values_list("trigger", "outcome")) == {

@@ -14,10 +14,13 @@ count must equal the reference's. No database.
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cases.compliance import ContactRequest, decide
+
+pytestmark = pytest.mark.slow  # a scenario or property test: seconds each
 
 SETTINGS = settings(
     max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]

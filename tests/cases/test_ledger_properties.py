@@ -16,7 +16,7 @@ from cases.services import post_payment, reverse_payment
 from cases.services.close_of_business import close_chunk
 from tests.factories import PolicyFactory, ProductFactory, make_debt
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 OPENED = date(2026, 1, 1)
 

@@ -17,7 +17,7 @@ from customers.models import ContactPoint, Customer, ThirdPartyContact
 
 # The marker also tells pytest-django to create the test database before the
 # module-wide fixture below runs.
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 BUSINESS_DATE = date(2026, 4, 30)
 # The demo's placement file (``cases.placements.demo``) adds accounts placed
