@@ -2,7 +2,9 @@
 
 - ``AccessRecord``: who looked at sensitive data (a full national ID, a
   letter, an export of the audit trail), what and when. Written by
-  ``backoffice.services.record_access``.
+  ``backoffice.services.record_access``. Login lockouts are recorded here
+  too (``backoffice.lockout``): the account the lockout is about, or no
+  user when the name tried matches no account.
 - ``AuditSeal``: one link of the per-model hash chain over the
   simple-history tables, written by ``backoffice.services.seal_history`` and
   checked by ``manage.py verify_audit``.
@@ -50,12 +52,16 @@ class AccessRecord(AppendOnlyModel):
         DOWNLOAD_LETTER = "download_letter", _("Letter downloaded")
         PREVIEW_LETTER = "preview_letter", _("Letter previewed")
         EXPORT_AUDIT_CSV = "export_audit_csv", _("Audit trail exported")
+        LOGIN_LOCKED_OUT = "login_locked_out", _("Login locked out")
 
+    # Empty only for a lockout of a name that matches no account.
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="+",
         verbose_name=_("user"),
+        null=True,
+        blank=True,
     )
     action = models.CharField(_("action"), max_length=32, choices=Action.choices)
     object_label = models.CharField(_("object"), max_length=255, blank=True)
