@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from backoffice.roles import COLLECTOR, TEAM_LEAD
-from cases.models import CollectionCase, ContactAttempt, Dispute, Hold, Settlement
+from cases.models import CollectionCase, ContactAttempt, Dispute, Hold, Payment, Settlement
 from cases.services.promises import MAX_PROMISE_DAYS
 
 # simple-history keeps the change reason in a 100-character column, and
@@ -315,3 +315,23 @@ class HoldForm(CaseForm):
 class StageForm(CaseForm):
     stage = forms.ChoiceField(label=_("stage"), choices=CollectionCase.Stage.choices)
     reason = _reason_field()
+
+
+class PaymentClaimForm(CaseForm):
+    """A debtor's "I paid", as a claim a second person approves (issue #14).
+
+    The amount stays text here: ``cases.services.claims`` reads it strictly
+    (a plain decimal, at most two places), so "1e3" is refused, not read as
+    1000.00. The evidence file's type and size are checked there too.
+    """
+
+    debt = RowChoiceField(label=_("debt"))
+    amount = forms.CharField(label=_("amount"), max_length=20, strip=False)
+    received_on = forms.DateField(label=_("received on"), widget=_date_widget())
+    channel = forms.ChoiceField(label=_("channel"), choices=Payment.Channel.choices)
+    reference = forms.CharField(label=_("external reference"), max_length=100)
+    evidence = forms.FileField(
+        label=_("evidence (receipt)"),
+        required=False,
+        help_text=_("Optional: a PDF, PNG or JPEG of the receipt or transfer."),
+    )

@@ -44,6 +44,7 @@ from cases.forms import (
     DisputeForm,
     HoldForm,
     LogContactForm,
+    PaymentClaimForm,
     PlanForm,
     PromiseForm,
     SettlementDecisionForm,
@@ -54,6 +55,7 @@ from cases.forms import (
 from cases.models import CollectionCase, ContactAttempt, Settlement, Team
 from cases.selectors.work import case_overview, case_timeline, my_queue
 from cases.services.assignment import worst_buckets
+from cases.services.claims import submit_claim
 from cases.services.contacts import ContactRefused, check_contact, log_contact
 from cases.services.disputes import raise_dispute
 from cases.services.holds import place_hold, release_hold
@@ -77,6 +79,9 @@ ACTION_PERMISSIONS = {
     "plan": "cases.add_paymentplan",
     "settlement": "cases.add_settlement",
     "dispute": "cases.add_dispute",
+    # Money taken on a call is a claim a second person approves (issue #14);
+    # holders of ``cases.add_payment`` post through the payments screen.
+    "claim": "cases.add_paymentclaim",
 }
 
 
@@ -258,6 +263,26 @@ def _dispute(*, case, form, user, today) -> str:
     return gettext("Dispute raised; the case is on the dispute hold.")
 
 
+def _claim(*, case, form, user, today) -> str:
+    data = form.cleaned_data
+    claim = submit_claim(
+        debt=data["debt"],
+        amount=data["amount"],
+        received_on=data["received_on"],
+        channel=data["channel"],
+        reference=data["reference"],
+        evidence=data["evidence"],
+        actor=user,
+        reason="payment claim recorded on the case page",
+        today=today,
+    )
+    text = gettext("Payment claim of %(amount)s %(currency)s recorded; it reaches the ledger once approved.")
+    return text % {
+        "amount": claim.amount,
+        "currency": claim.currency,
+    }
+
+
 def _hold(*, case, form, user, today) -> str:
     data = form.cleaned_data
     if data["operation"] == "place":
@@ -280,13 +305,14 @@ QUICK_ACTIONS: dict[str, QuickAction] = {
     "settlement": QuickAction(SettlementOfferForm, _settlement),
     "decision": QuickAction(SettlementDecisionForm, _decide_settlement),
     "dispute": QuickAction(DisputeForm, _dispute),
+    "claim": QuickAction(PaymentClaimForm, _claim),
     "hold": QuickAction(HoldForm, _hold),
     "stage": QuickAction(StageForm, _stage),
 }
 
 
-def _make_form(name: str, data, *, overview, settlements, today):
-    kwargs = {"prefix": name, "overview": overview}
+def _make_form(name: str, data, *, overview, settlements, today, files=None):
+    kwargs = {"prefix": name, "overview": overview, "files": files}
     if name == "decision":
         kwargs["settlements"] = settlements
     if name == "contact":
@@ -295,6 +321,7 @@ def _make_form(name: str, data, *, overview, settlements, today):
         kwargs["initial"] = {
             "promise": {"due_on": today},
             "dispute": {"opened_on": today},
+            "claim": {"received_on": today},
             "stage": {"stage": overview.case.stage},
         }.get(name, {})
     return QUICK_ACTIONS[name].form(data, **kwargs)
@@ -343,7 +370,9 @@ def case_page_view(model_admin, request, object_id):
             return HttpResponseBadRequest(gettext("Unknown action."))
         if name not in allowed:
             raise PermissionDenied
-        form = _make_form(name, request.POST, overview=overview, settlements=settlements, today=today)
+        form = _make_form(
+            name, request.POST, overview=overview, settlements=settlements, today=today, files=request.FILES
+        )
         if form.is_valid():
             action = QUICK_ACTIONS[name]
             try:
@@ -390,6 +419,9 @@ def case_page_view(model_admin, request, object_id):
         compliance=_compliance(overview, user) if may_work else None,
         may_work=may_work,
         forms=forms,
+        post_payment_url=(
+            reverse("admin:cases_payment_add") if may_work and user.has_perm("cases.add_payment") else None
+        ),
         errors_in=request.POST.get("action") if request.method == "POST" else None,
         media=model_admin.media,
     )

@@ -27,6 +27,7 @@ from cases.models import (
     Hold,
     Message,
     Payment,
+    PaymentClaim,
     PaymentPlan,
     PromiseToPay,
     Settlement,
@@ -158,6 +159,30 @@ def _payments(case_id: int, limit: int | None) -> Iterable[dict]:
                 f"Payment {p.reference} reversed: {_clip(p.reversal_reason)}",
                 None,
             )
+
+
+def _claims(case_id: int, limit: int | None, user=None) -> Iterable[dict]:
+    """Payment claims (issue #14): when recorded, and when decided."""
+    rows = (
+        _readable(user, PaymentClaim, "payment_claims_for")
+        .filter(debt__case_id=case_id)
+        .select_related("debt", "claimed_by", "decided_by")
+        .order_by("-created_at", "-id")
+    )
+    for c in rows[:limit]:
+        yield _event(
+            c.created_at,
+            "claim",
+            f"Payment claim {c.amount} {c.currency} by {c.get_channel_display()} received "
+            f"{c.received_on.isoformat()} on {c.debt.account_number} (ref. {c.reference}): "
+            f"{c.get_status_display().lower()}",
+            c.claimed_by,
+        )
+        if c.decided_at is not None:
+            summary = f"Payment claim {c.reference} {c.get_status_display().lower()}"
+            if c.status == PaymentClaim.Status.REJECTED:
+                summary += f": {_clip(c.reject_reason)}"
+            yield _event(c.decided_at, "claim", summary, c.decided_by)
 
 
 def _promises(case_id: int, limit: int | None) -> Iterable[dict]:
@@ -304,18 +329,18 @@ def case_timeline(case: CollectionCase | int, *, limit: int | None = None, user=
     """The story of a case, newest first.
 
     Each event is ``{"at": datetime, "kind": str, "summary": str, "actor":
-    User | None}`` with kind one of contact, payment, promise, assignment,
+    User | None}`` with kind one of contact, payment, claim, promise, assignment,
     stage, dispute, plan, settlement, message. Events known only by a business date
     (a payment's received date, a dispute's opening) are placed when they
     were recorded that day, else at the start of that day. At most ``limit``
-    events when given. About nine queries, whatever the case's size.
+    events when given. About ten queries, whatever the case's size.
 
-    With ``user``, contact attempts and assignments are the ones
-    ``backoffice.access`` lets that user read (screens pass the viewer).
+    With ``user``, contact attempts, assignments and payment claims are the
+    ones ``backoffice.access`` lets that user read (screens pass the viewer).
     """
     case_id = case.pk if isinstance(case, CollectionCase) else case
     events: list[dict] = []
-    for source in (_contacts, _assignments):
+    for source in (_contacts, _assignments, _claims):
         events.extend(source(case_id, limit, user))
     for source in (_payments, _promises, _disputes, _plans, _settlements, _messages):
         events.extend(source(case_id, limit))

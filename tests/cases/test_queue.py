@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from backoffice.audit import system_user
-from cases.models import CollectionCase, ContactAttempt, PaymentPlan, PromiseToPay
+from cases.models import CollectionCase, ContactAttempt, PaymentClaim, PaymentPlan, PromiseToPay
 from cases.selectors.work import case_overview, case_timeline, my_queue
 from cases.services import post_payment
 from cases.services.assignment import assign_cases
@@ -194,9 +194,19 @@ def test_case_timeline_runs_a_bounded_number_of_queries(collector, django_assert
             case=debt.case, amount=Decimal("10.00"), due_on=TODAY, created_by=collector
         )
         post_payment(debt=debt, amount="10.00", received_on=TODAY, reference=f"Q{n}", actor=collector)
-    with django_assert_max_num_queries(9):
+        PaymentClaim.objects.create(
+            debt=debt,
+            amount=Decimal("10.00"),
+            currency=debt.currency,
+            received_on=TODAY,
+            channel="cash",
+            reference=f"C{n}",
+            claimed_by=collector,
+        )
+    # One query per kind of event (payment claims since issue #14), users joined.
+    with django_assert_max_num_queries(10):
         events = case_timeline(debt.case)
-    assert len([e for e in events if e["kind"] != "stage"]) == 15
+    assert len([e for e in events if e["kind"] != "stage"]) == 20
     assert len(case_timeline(debt.case, limit=4)) == 4
 
 
