@@ -6,11 +6,19 @@ that can be wrong with the *file* rather than a row is found here, before a
 single row reaches a service, so an import never half-loads:
 
 - empty, too large (``settings.IMPORT_MAX_BYTES``), or neither CSV nor XLSX;
+- more data rows than ``settings.IMPORT_MAX_ROWS``, or an XLSX whose
+  members expand to more than ``settings.IMPORT_MAX_UNCOMPRESSED_BYTES``
+  (a 500 KB XLSX can hold millions of rows): refused from the zip directory,
+  the sheet's ``<dimension>`` and a byte scan of the sheet that stops at the
+  limit, before openpyxl parses a single row;
 - a CSV that is neither UTF-8 nor GBK (GB18030, its superset, is what we
   decode with; a UTF-8 byte-order mark is accepted and dropped);
 - an XLSX that is truncated or damaged (openpyxl cannot open it, or fails
   half-way through its sheet);
 - a header row that lacks a required column or repeats one.
+
+Messages never carry a server path (``public_error``): the stored file's
+location is ours, not the sender's.
 
 ``inspect_table`` reads the whole file once, in constant memory, and answers
 a ``TableFile`` (kind, encoding, SHA-256 of the bytes, header). ``iter_rows``
@@ -27,6 +35,7 @@ import datetime
 import hashlib
 import io
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -49,6 +58,17 @@ _ENCODING_NAMES = {"utf-8": "UTF-8", "gb18030": "GBK"}
 
 class FileRejected(ValidationError):
     """The file as a whole cannot be imported; nothing was written."""
+
+
+# An absolute path (POSIX, or a Windows drive), as an error text may quote it.
+_PATH = re.compile(r"""(?<![\w.])(?:[A-Za-z]:)?[\\/][^\s'")]+""")
+
+
+def public_error(error) -> str:
+    """``error``'s text with every file-system path replaced by ``<file>``:
+    an exception from zipfile, openpyxl or the OS may quote where the upload
+    lies on the server, which an operator or API client must not see."""
+    return _PATH.sub("<file>", str(error))
 
 
 @dataclass(frozen=True)
@@ -92,6 +112,24 @@ def upload_on_disk(upload) -> Iterator[str]:
     finally:
         if os.path.exists(handle.name):
             os.unlink(handle.name)
+
+
+def import_failure_reason(exc: BaseException, *, nothing_done: str) -> str:
+    """What a file's page and the API say when its import stopped on an
+    unexpected error (``nothing_done``: "no row was loaded"): the kind of
+    error, never its text, which may quote server paths or SQL; the server
+    log has the traceback."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return _(
+            "The import took longer than %(seconds)s seconds and was stopped; %(nothing_done)s. "
+            "Split the file and send the parts."
+        ) % {"seconds": settings.IMPORT_TASK_SOFT_TIME_LIMIT, "nothing_done": nothing_done}
+    return _(
+        "The import stopped on an unexpected error (%(kind)s); %(nothing_done)s. "
+        "Send the file again, or ask an administrator to look at the server log."
+    ) % {"kind": type(exc).__name__, "nothing_done": nothing_done}
 
 
 def _check_size(path) -> int:
@@ -160,6 +198,86 @@ def _check_header(header: tuple[str, ...], required: Iterable[str]) -> None:
         )
 
 
+def _too_many_rows(limit: int) -> FileRejected:
+    message = _("The file has more than %(limit)s rows; split it and send the parts.")
+    return FileRejected(message % {"limit": f"{limit:,}"}, code="too_many_rows")
+
+
+def _check_csv_rows(path, encoding: str) -> None:
+    """Refuse a CSV with more than ``IMPORT_MAX_ROWS`` data rows; the count
+    stops at the limit, so a huge file costs no more than a legal one."""
+    limit = settings.IMPORT_MAX_ROWS
+    with _open_csv(path, encoding) as handle:
+        reader = csv.reader(handle)
+        try:
+            for count, _cells in enumerate(reader):
+                if count > limit:  # row 0 is the header
+                    raise _too_many_rows(limit)
+        except csv.Error:
+            return  # ``iter_rows`` reports the line that cannot be read
+
+
+# ``<dimension ref="A1:O3000001"/>``: the sheet's own claim of its extent.
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]*\d*:?[A-Z]*(\d+)\"")
+# The start of a row element (``<row `` or a prefixed ``<x:row ``).
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_TAG_OVERLAP = 16
+
+
+def _check_xlsx_bounds(path) -> None:
+    """Refuse an XLSX that would expand past ``IMPORT_MAX_UNCOMPRESSED_BYTES``
+    or holds a sheet with more than ``IMPORT_MAX_ROWS`` rows, before openpyxl
+    parses anything. Sizes come from the zip directory (zipfile refuses to
+    expand a member past its declared size); rows from the sheet's
+    ``<dimension>`` and then a scan of its XML for row tags that stops at the
+    limit (a sheet may omit or understate its dimension)."""
+    max_bytes = settings.IMPORT_MAX_UNCOMPRESSED_BYTES
+    max_rows = settings.IMPORT_MAX_ROWS
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            expanded = sum(member.file_size for member in members)
+            if expanded > max_bytes:
+                message = _(
+                    "The XLSX file expands to %(size)s bytes; files that expand to more than "
+                    "%(limit)s bytes are refused. Split it and send the parts."
+                )
+                raise FileRejected(
+                    message % {"size": f"{expanded:,}", "limit": f"{max_bytes:,}"}, code="too_large"
+                )
+            for member in members:
+                if member.filename.startswith("xl/worksheets/") and member.filename.endswith(".xml"):
+                    if _sheet_rows_exceed(archive, member, max_rows):
+                        raise _too_many_rows(max_rows)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        message = _("The XLSX file cannot be read (truncated or damaged): %(error)s")
+        raise FileRejected(message % {"error": public_error(exc)}, code="bad_xlsx") from exc
+
+
+def _sheet_rows_exceed(archive: zipfile.ZipFile, member: zipfile.ZipInfo, limit: int) -> bool:
+    rows = 0
+    tail = b""
+    with archive.open(member) as stream:
+        first = True
+        while block := stream.read(_CHUNK):
+            data = tail + block
+            if first:
+                first = False
+                claimed = _DIMENSION.search(data[:4096])
+                if claimed and int(claimed.group(1)) - 1 > limit:
+                    return True
+            # Tags that straddle two blocks are found once: the overlap is
+            # shorter than any tag, and matches are counted only when they
+            # start before it.
+            cut = len(data) - _TAG_OVERLAP
+            rows += sum(1 for match in _ROW_TAG.finditer(data) if match.start() < cut)
+            tail = data[cut:] if cut > 0 else data
+            if rows - 1 > limit:  # the first row is the header
+                return True
+    rows += len(_ROW_TAG.findall(tail))
+    return rows - 1 > limit
+
+
 def _open_csv(path, encoding: str) -> io.TextIOWrapper:
     return open(path, encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="")
 
@@ -177,15 +295,13 @@ def _xlsx_workbook(path):
     try:
         return load_workbook(path, read_only=True, data_only=True)
     except _DAMAGE as exc:
-        raise FileRejected(
-            _("The XLSX file cannot be read (truncated or damaged): %(error)s") % {"error": exc},
-            code="bad_xlsx",
-        ) from exc
+        message = _("The XLSX file cannot be read (truncated or damaged): %(error)s")
+        raise FileRejected(message % {"error": public_error(exc)}, code="bad_xlsx") from exc
 
 
 def _damaged_xlsx(exc: Exception) -> FileRejected:
     message = _("The XLSX file cannot be read to its end (truncated or damaged): %(error)s")
-    return FileRejected(message % {"error": exc}, code="bad_xlsx")
+    return FileRejected(message % {"error": public_error(exc)}, code="bad_xlsx")
 
 
 def _xlsx_rows(path) -> Iterator[tuple]:
@@ -239,9 +355,11 @@ def inspect_table(path, *, required_columns: Iterable[str] = ()) -> TableFile:
     kind = _kind_of(path)
     encoding = None
     if kind == XLSX:
+        _check_xlsx_bounds(path)
         header = _normalise_header(next(_xlsx_rows(path), ()))
     else:
         encoding = detect_encoding(path)
+        _check_csv_rows(path, encoding)
         with _open_csv(path, encoding) as handle:
             header = _normalise_header(next(csv.reader(handle), ()))
     _check_header(header, required_columns)
@@ -260,7 +378,10 @@ def iter_rows(table: TableFile) -> Iterator[tuple[int, dict[str, str]]]:
     if table.kind == XLSX:
         rows = _xlsx_rows(table.path)
         next(rows, None)
+        limit = settings.IMPORT_MAX_ROWS
         for number, cells in enumerate(rows, start=2):
+            if number - 1 > limit:  # ``inspect_table`` counted; a second guard costs nothing
+                raise _too_many_rows(limit)
             values = [_cell_text(cell) for cell in cells[:width]]
             if any(values):
                 values += [""] * (width - len(values))
@@ -279,6 +400,7 @@ def iter_rows(table: TableFile) -> Iterator[tuple[int, dict[str, str]]]:
                 line = reader.line_num + 1
         except csv.Error as exc:
             raise FileRejected(
-                _("Line %(line)s cannot be read as CSV: %(error)s") % {"line": reader.line_num, "error": exc},
+                _("Line %(line)s cannot be read as CSV: %(error)s")
+                % {"line": reader.line_num, "error": public_error(exc)},
                 code="bad_csv",
             ) from exc

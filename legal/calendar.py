@@ -9,6 +9,7 @@ Built with the ``icalendar`` library (STYLE.md, "Libraries before
 hand-written code").
 """
 
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -69,7 +70,14 @@ def build_calendar(user, *, today) -> Calendar:
     return cal
 
 
+# A feed token as ``legal.models.new_calendar_token`` makes it (URL-safe base64).
+TOKEN_PATTERN = r"[A-Za-z0-9_-]{1,64}"
+_TOKEN = re.compile(TOKEN_PATTERN)
+
+
 def calendar_feed(request, token: str):
+    if not _TOKEN.fullmatch(token):
+        raise Http404  # the URL pattern refuses it too; this view never queries with junk
     row = CalendarToken.objects.select_related("user").filter(token=token).first()
     if row is None or not row.user.is_active:
         raise Http404

@@ -8,7 +8,6 @@ go through ``backoffice.selectors.history_rows``; who may open them is
 counted, because the historical tables hold millions of rows.
 """
 
-import csv
 import json
 import logging
 
@@ -27,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from backoffice.audit import SYSTEM_USERNAME
+from backoffice.csvexport import streamed
 from backoffice.models import AccessRecord
 from backoffice.roles import ADMINISTRATOR, COMPLIANCE, SUPERVISOR
 from backoffice.selectors import (
@@ -277,62 +277,46 @@ def audit_object(request, app_label: str, model_name: str, object_id: int):
     return render(request, "admin/audit/object.html", context)
 
 
-class _Echo:
-    """A file-like object whose ``write`` returns the line for streaming."""
-
-    def write(self, value):
-        return value
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value) -> str:
-    """Spreadsheets run cells starting with ``=``/``+``/``-``/``@``; quote them."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _csv_lines(user, kwargs):
-    writer = csv.writer(_Echo())
-    yield writer.writerow(
-        [
-            _("When"),
-            _("User"),
-            _("Model"),
-            _("Object ID"),
-            _("Object"),
-            _("Action"),
-            _("Reason"),
-            _("Changes"),
-        ]
-    )
+    """The trail as CSV lines; every cell formula-safe (``backoffice.csvexport``)."""
+    yield from streamed([_csv_header()])
     written = 0
     before = None
     while written < CSV_MAX_ROWS:
         limit = min(CSV_BATCH, CSV_MAX_ROWS - written)
         page = history_rows(user=user, limit=limit, before=before, **kwargs)
-        for row in page.rows:
-            changes = "; ".join(f"{c.field}: {c.old} → {c.new}" for c in row.changes)
-            yield writer.writerow(
-                [
-                    _cell(v)
-                    for v in (
-                        timezone.localtime(row.history_date).isoformat(),
-                        row.user_display,
-                        row.model_label,
-                        row.object_id,
-                        row.object_repr,
-                        row.action,
-                        row.reason,
-                        changes,
-                    )
-                ]
-            )
+        yield from streamed(_csv_row(row) for row in page.rows)
         written += len(page.rows)
         if not page.has_more or not page.rows:
             break
         before = decode_cursor(page.rows[-1].cursor)
+
+
+def _csv_header() -> list[str]:
+    return [
+        _("When"),
+        _("User"),
+        _("Model"),
+        _("Object ID"),
+        _("Object"),
+        _("Action"),
+        _("Reason"),
+        _("Changes"),
+    ]
+
+
+def _csv_row(row) -> list:
+    changes = "; ".join(f"{c.field}: {c.old} → {c.new}" for c in row.changes)
+    return [
+        timezone.localtime(row.history_date).isoformat(),
+        row.user_display,
+        row.model_label,
+        row.object_id,
+        row.object_repr,
+        row.action,
+        row.reason,
+        changes,
+    ]
 
 
 def audit_trail_csv(request):

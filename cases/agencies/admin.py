@@ -14,8 +14,6 @@ Every business write calls ``cases.agencies.services``; rows come from
 ``backoffice.access``.
 """
 
-import csv
-
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -26,6 +24,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from backoffice import csvexport
 from backoffice.access import (
     agencies_for,
     agency_placements_for,
@@ -108,7 +107,7 @@ class AgencyAdmin(SimpleHistoryAdmin):
                 response = HttpResponse(content_type="text/csv; charset=utf-8")
                 name = f"commission-{agency.pk}-{statement.first_day:%Y-%m}.csv"
                 response["Content-Disposition"] = f'attachment; filename="{name}"'
-                writer = csv.writer(response)
+                writer = csvexport.writer(response)
                 writer.writerows(selectors.statement_rows(statement))
                 return response
         context = {

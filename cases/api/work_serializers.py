@@ -21,7 +21,14 @@ from backoffice.access import (
     teams_for,
     third_parties_for,
 )
-from backoffice.api import VisibleRelatedField, money, named_choice, reason_field, request_user
+from backoffice.api import (
+    PlainDecimalField,
+    VisibleRelatedField,
+    money,
+    named_choice,
+    reason_field,
+    request_user,
+)
 from backoffice.audit import record
 from cases.api.serializers import CollectionCaseSerializer
 from cases.models import (
@@ -396,7 +403,7 @@ class SettlementSerializer(serializers.ModelSerializer):
 class SettlementCreateSerializer(serializers.Serializer):
     case = VisibleRelatedField(access=cases_for, queryset=CollectionCase.objects.none())
     debt = VisibleRelatedField(access=debts_for, queryset=Debt.objects.none())
-    discount_percent = serializers.DecimalField(
+    discount_percent = PlainDecimalField(
         max_digits=5, decimal_places=2, help_text=_("More than 0 and less than 100.")
     )
     valid_until = serializers.DateField()

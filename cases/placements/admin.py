@@ -8,7 +8,6 @@ service call (``cases.placements.services``); rows come from ``backoffice.access
   on the page, all of them as CSV at ``<id>/report/``).
 """
 
-import csv
 import io
 
 from django import forms
@@ -22,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from backoffice import csvexport
 from backoffice.access import creditors_for, may_upload_placements, placement_files_for, placement_layouts_for
 from backoffice.admin import EstimatedCountPaginator
 from backoffice.filereaders import upload_on_disk
@@ -91,7 +91,7 @@ class PlacementLayoutAdmin(SimpleHistoryAdmin):
         product = layout.creditor.products.order_by("id").first()
         header, rows = sample_rows(layout, product.name if product else "Instalment loan")
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
+        writer = csvexport.writer(buffer)
         writer.writerow(header)
         writer.writerows(rows)
         response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
@@ -226,8 +226,9 @@ class PlacementFileAdmin(SimpleHistoryAdmin):
         return response
 
     def add_view(self, request, form_url="", extra_context=None):
-        """Upload a file: ``submit_placement_file`` checks, stores and imports it
-        (large files as a Celery task); the file's page shows the outcome."""
+        """Upload a file: ``submit_placement_file`` checks and stores it and a
+        Celery task imports it (never this request); the file's page shows
+        its progress and outcome."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         creditors = creditors_for(request.user)
@@ -251,6 +252,7 @@ class PlacementFileAdmin(SimpleHistoryAdmin):
                         form.add_error("file" if not hasattr(exc, "error_dict") else None, exc.messages)
                     else:
                         placement_file = submission.placement_file
+                        placement_file.refresh_from_db()  # an eager worker may have finished it
                         if submission.created:
                             self.log_addition(request, placement_file, [{"added": {}}])
                             self.message_user(

@@ -11,14 +11,14 @@ Django's email validator, IANA time zones).
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from backoffice.money import ZERO, to_money
+from backoffice.money import ZERO, PlainAmountError, parse_plain_amount, to_money
 from cases.models import Creditor, Product
 from cases.placements.models import ALWAYS_REQUIRED, PlacementLayout
 from cases.services.placement import PlacementPlan, validate_placement
@@ -119,18 +119,23 @@ class RowReader:
                 raise ValueError(f"{value!r} is not a date ({self.layout.date_format})") from None
 
     def amount(self, value: str) -> Decimal:
-        text = value.replace(" ", "")
+        """A plain decimal with at most two places (``parse_plain_amount``),
+        after taking out the separators this creditor's layout declares: no
+        exponents, ``NaN`` or undeclared separators (``1,000`` is refused
+        unless the layout says commas group thousands)."""
+        text = value
         if self.layout.thousands_separator:
             text = text.replace(self.layout.thousands_separator, "")
         if self.layout.decimal_separator != ".":
+            # Spreadsheet number cells arrive with a point whatever the layout.
             text = text.replace(self.layout.decimal_separator, ".")
         try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(f"{value!r} is not an amount") from None
-        if not number.is_finite() or number != number.quantize(Decimal("0.01")):
-            raise ValueError(f"{value!r} is not an amount with at most two decimals")
-        return to_money(number)
+            return to_money(parse_plain_amount(text))
+        except PlainAmountError:
+            raise ValueError(
+                f"{value!r} is not an amount: digits with at most two decimals, "
+                "without exponents or separators the layout does not declare"
+            ) from None
 
     # -- the row ----------------------------------------------------------------
 

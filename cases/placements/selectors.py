@@ -1,18 +1,11 @@
 """Reads of placement files shared by admin, the API and the command."""
 
-import csv
 from collections.abc import Iterator
 
+from backoffice.csvexport import streamed
 from cases.placements.models import PlacementFile, PlacementReportLine
 
 REPORT_HEADER = ["line", "column", "account_number", "outcome", "reason"]
-
-
-class _Echo:
-    """A file-like object whose ``write`` returns the line (for streaming CSV)."""
-
-    def write(self, value: str) -> str:
-        return value
 
 
 def report_lines(placement_file: PlacementFile):
@@ -21,12 +14,11 @@ def report_lines(placement_file: PlacementFile):
 
 def report_csv(placement_file: PlacementFile) -> Iterator[str]:
     """The row report as CSV lines (UTF-8 with BOM so spreadsheets read Chinese),
-    streamed from the database in chunks."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(REPORT_HEADER)
+    streamed from the database in chunks; every cell formula-safe
+    (``backoffice.csvexport``: account numbers and reasons come from the file)."""
+    yield "\ufeff" + next(streamed([REPORT_HEADER]))
     rows = report_lines(placement_file).values_list("line", "column", "account_number", "outcome", "reason")
-    for row in rows.iterator(chunk_size=2000):
-        yield writer.writerow(row)
+    yield from streamed(rows.iterator(chunk_size=2000))
 
 
 def report_filename(placement_file: PlacementFile) -> str:

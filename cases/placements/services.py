@@ -1,10 +1,12 @@
 """Importing a placement file: one service behind admin, ``import_placements`` and ``POST placements/``.
 
 ``submit_placement_file`` checks the file as a whole (``backoffice.filereaders``:
-size, encoding, XLSX damage, the layout's columns) *before* writing
-anything, answers the first import when the same bytes were already
-imported for the creditor, else stores the file and processes it — in this
-process, or as a Celery task for large files.
+size, row count, XLSX expansion, encoding, XLSX damage, the layout's
+columns) *before* writing anything, answers the first import when the same
+bytes were already imported for the creditor, else stores the file and
+hands it to a Celery task with a time limit (the admin and the API: never
+inside a request) or processes it here (the ``import_placements`` command).
+``fail_stuck_files`` (a periodic task) fails files whose worker was lost.
 
 ``process_placement_file`` then works in three steps, so nothing is ever
 half-loaded and memory stays flat with file size:
@@ -32,20 +34,20 @@ import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from backoffice.audit import record, system_user
 from backoffice.bulk import copy_history
 from backoffice.dispatch import enqueue_after_commit, registered_task
-from backoffice.filereaders import FileRejected, TableFile, inspect_table, iter_rows
+from backoffice.filereaders import FileRejected, TableFile, import_failure_reason, inspect_table, iter_rows
 from backoffice.money import ZERO
 from cases.models import CollectionCase, Creditor, Debt, Instalment, LedgerEntry
 from cases.placements.bulkinsert import as_row, insert_rows
@@ -102,15 +104,18 @@ def submit_placement_file(
     dry_run: bool = False,
     actor,
     business_date: date,
-    background: bool | None = None,
+    background: bool = True,
     on_progress: Progress | None = None,
 ) -> Submission:
     """Check, store and import (or dry-run) the file at ``path`` for ``creditor``.
 
     Raises ``FileRejected`` (a ``ValidationError``; nothing written) when the
-    file as a whole cannot be imported. ``background``: ``None`` runs files
-    up to ``settings.PLACEMENT_INLINE_MAX_BYTES`` here and larger ones as a
-    Celery task after commit; ``True``/``False`` force either.
+    file as a whole cannot be imported (including the row and expansion
+    bounds of ``backoffice.filereaders``). ``background=True`` (what the
+    admin and the API use: an import never runs inside a request) hands the
+    stored file to a Celery task with a time limit after commit;
+    ``background=False`` runs it here (``import_placements``, with its
+    progress bar).
     """
     if mode not in PlacementFile.Mode.values:
         raise ValidationError({"mode": f"Mode must be one of {', '.join(PlacementFile.Mode.values)}."})
@@ -144,8 +149,6 @@ def submit_placement_file(
         if first is None:
             raise
         return Submission(first, created=False)
-    if background is None:
-        background = table.size > settings.PLACEMENT_INLINE_MAX_BYTES
     if background:
         enqueue_after_commit(PROCESS_FILE_TASK, placement_file.pk)
     else:
@@ -190,8 +193,58 @@ def process_placement_file(*, placement_file_id: int, on_progress: Progress | No
         _finish_refused(placement_file, actor, PlacementFile.Status.REJECTED, " ".join(exc.messages))
     except Exception as exc:  # noqa: BLE001 (the file's page must say what went wrong)
         logger.exception("placement file %s failed", placement_file.pk)
-        _finish_refused(placement_file, actor, PlacementFile.Status.FAILED, f"{type(exc).__name__}: {exc}")
+        _finish_refused(
+            placement_file,
+            actor,
+            PlacementFile.Status.FAILED,
+            import_failure_reason(exc, nothing_done="no row was loaded"),
+        )
     return placement_file
+
+
+def fail_stuck_files(*, now=None) -> int:
+    """Mark files that stayed queued, validating or loading for longer than
+    ``settings.IMPORT_STUCK_AFTER_MINUTES`` as failed, with the reason.
+
+    Such a file's worker died (killed, out of memory, host lost): its
+    loading transaction rolled back, so nothing of it is in the books, and a
+    failed file no longer blocks the same bytes (the unique constraint
+    ignores failed files). The task's hard time limit is shorter than the
+    timeout (checked in settings), so no live import is failed. Returns how
+    many files were marked.
+    """
+    now = now or timezone.now()
+    minutes = settings.IMPORT_STUCK_AFTER_MINUTES
+    cutoff = now - timedelta(minutes=minutes)
+    stuck = PlacementFile.objects.filter(
+        Q(status=PlacementFile.Status.QUEUED, created_at__lt=cutoff)
+        | Q(
+            status__in=[PlacementFile.Status.VALIDATING, PlacementFile.Status.LOADING],
+            started_at__lt=cutoff,
+        )
+    ).values_list("pk", flat=True)
+    done = 0
+    for pk in list(stuck):
+        with transaction.atomic():
+            placement_file = PlacementFile.objects.select_for_update().get(pk=pk)
+            if placement_file.status in PlacementFile.FINISHED:
+                continue
+            was = placement_file.get_status_display().lower()
+            _save(
+                placement_file,
+                actor=system_user(),
+                reason="placement file stuck: failed by the sweeper",
+                status=PlacementFile.Status.FAILED,
+                error=(
+                    f"The import stopped while {was} and did not finish within {minutes} minutes "
+                    "(its worker was lost); no row was loaded. The same file may be sent again."
+                ),
+                loaded=0,
+                adjusted=0,
+                finished_at=now,
+            )
+            done += 1
+    return done
 
 
 def _finish_refused(placement_file, actor, status, message) -> None:

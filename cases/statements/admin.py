@@ -12,16 +12,10 @@ suspense queue. Thin: every write is a service call
   "Return selected lines" (action) for supervisors and administrators.
 """
 
-import csv
-import os
-import uuid
-
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers, widgets
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
-from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -31,6 +25,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from backoffice import csvexport
 from backoffice.access import (
     debts_for,
     may_import_statements,
@@ -41,15 +36,12 @@ from backoffice.access import (
     suspense_lines_for,
 )
 from backoffice.admin import EstimatedCountPaginator
-from backoffice.filereaders import inspect_table, upload_on_disk
+from backoffice.filereaders import upload_on_disk
 from cases.models import Debt
 from cases.statements.models import StatementFile, StatementLine, StatementSource, SuspenseLine
 from cases.statements.selectors import reconciliation
-from cases.statements.services import import_statement, match_line, return_line
+from cases.statements.services import match_line, return_line, submit_statement_file
 from customers.models import mask_national_id
-
-# Uploads above this size are imported by a Celery task; smaller ones at once.
-ASYNC_ABOVE_BYTES = 5 * 1024 * 1024
 
 
 def _service_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -96,7 +88,7 @@ def sample_csv(source: StatementSource) -> str:
     example["received_on"] = dates
     columns = source.columns()
     out = _Buffer()
-    writer = csv.writer(out)
+    writer = csvexport.writer(out)
     writer.writerow(columns.values())
     for n in range(2):
         writer.writerow(example[name][n] for name in columns)
@@ -164,7 +156,7 @@ class StatementSourceAdmin(SimpleHistoryAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Download a sample file in this layout"))
 
     def sample_view(self, request, object_id):
-        source = statement_sources_for(request.user).filter(pk=object_id).first()
+        source = self.get_object(request, object_id)  # None for a malformed id too, never a 500
         if source is None:
             raise Http404
         response = HttpResponse(sample_csv(source), content_type="text/csv; charset=utf-8")
@@ -220,6 +212,8 @@ class StatementFileAdmin(SimpleHistoryAdmin):
         "status",
         "imported_by",
         "imported_at",
+        "started_at",
+        "error",
         "reconciliation_table",
         "links",
     )
@@ -290,11 +284,11 @@ class StatementFileAdmin(SimpleHistoryAdmin):
         )
 
     def report_view(self, request, object_id):
-        statement = statement_files_for(request.user).filter(pk=object_id).first()
+        statement = self.get_object(request, object_id)  # None for a malformed id too, never a 500
         if statement is None:
             raise Http404
         out = _Buffer()
-        writer = csv.writer(out)
+        writer = csvexport.writer(out)
         writer.writerow(["line", "transaction_id", "amount", "status", "column", "reason", "debt", "payment"])
         rows = statement.lines.select_related("debt", "payment").order_by("line_number")
         for line in rows.iterator(chunk_size=2000):
@@ -315,7 +309,9 @@ class StatementFileAdmin(SimpleHistoryAdmin):
         return response
 
     def add_view(self, request, form_url="", extra_context=None):
-        """Upload a statement: imported at once, or by a Celery task when large."""
+        """Upload a statement: ``submit_statement_file`` checks and stores it
+        and a Celery task imports it (never this request); the file's page
+        shows its status and, once imported, its reconciliation."""
         if not self.has_add_permission(request):
             raise PermissionDenied
         sources = statement_sources_for(request.user).filter(active=True)
@@ -330,9 +326,7 @@ class StatementFileAdmin(SimpleHistoryAdmin):
             upload = data["file"]
             with upload_on_disk(upload) as spooled:
                 try:
-                    if upload.size > ASYNC_ABOVE_BYTES:
-                        return self._queue(request, form, spooled, data)
-                    result = import_statement(
+                    result = submit_statement_file(
                         path=spooled,
                         source=data["source"],
                         actor=request.user,
@@ -343,22 +337,10 @@ class StatementFileAdmin(SimpleHistoryAdmin):
                     _service_errors(form, exc)
                 else:
                     statement = result.file
+                    statement.refresh_from_db()  # an eager worker may have finished it
                     if result.created:
                         self.log_addition(request, statement, [{"added": {}}])
-                        self.message_user(
-                            request,
-                            _(
-                                "Imported %(lines)s lines: %(posted)s posted, %(suspense)s to suspense, "
-                                "%(rejected)s rejected."
-                            )
-                            % {
-                                "lines": statement.line_count,
-                                "posted": statement.posted_count,
-                                "suspense": statement.suspense_count,
-                                "rejected": statement.rejected_count,
-                            },
-                            messages.SUCCESS,
-                        )
+                        self._say_outcome(request, statement)
                     else:
                         self.message_user(
                             request,
@@ -373,31 +355,32 @@ class StatementFileAdmin(SimpleHistoryAdmin):
             self, request, title=_("Import a statement file"), form=form, submit_label=_("Import")
         )
 
-    def _queue(self, request, form, spooled: str, data):
-        from cases.statements.tasks import import_statement_task
-
-        source = data["source"]
-        inspect_table(spooled, required_columns=source.required_columns())  # file-level errors now
-        stored = f"statements/incoming/{uuid.uuid4().hex}{os.path.splitext(data['file'].name)[1]}"
-        with open(spooled, "rb") as handle:
-            stored = default_storage.save(stored, handle)
-        arguments = {
-            "stored_name": stored,
-            "source_id": source.pk,
-            "actor_id": request.user.pk,
-            "business_date": data["business_date"].isoformat(),
-            "original_name": data["file"].name,
-        }
-        transaction.on_commit(lambda: import_statement_task.delay(**arguments))
-        self.message_user(
-            request,
-            _(
-                "The file is large: it is being imported in the background "
-                "and appears in this list when done."
-            ),
-            messages.INFO,
-        )
-        return HttpResponseRedirect(reverse("admin:statements_statementfile_changelist"))
+    def _say_outcome(self, request, statement: StatementFile) -> None:
+        if statement.status in StatementFile.PENDING:
+            self.message_user(
+                request,
+                _("The file is being imported by a worker; reload this page to see its reconciliation."),
+                messages.INFO,
+            )
+        elif statement.status == StatementFile.Status.FAILED:
+            self.message_user(
+                request, _("The import failed: %(error)s") % {"error": statement.error}, messages.ERROR
+            )
+        else:
+            self.message_user(
+                request,
+                _(
+                    "Imported %(lines)s lines: %(posted)s posted, %(suspense)s to suspense, "
+                    "%(rejected)s rejected."
+                )
+                % {
+                    "lines": statement.line_count,
+                    "posted": statement.posted_count,
+                    "suspense": statement.suspense_count,
+                    "rejected": statement.rejected_count,
+                },
+                messages.SUCCESS,
+            )
 
 
 # --- lines and the suspense queue ---------------------------------------------------

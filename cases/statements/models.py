@@ -152,8 +152,18 @@ class StatementFile(models.Model):
     """
 
     class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        IMPORTING = "importing", _("Importing")
         OPEN = "open", _("Lines in suspense")
         RECONCILED = "reconciled", _("Reconciled")
+        FAILED = "failed", _("Failed")
+
+    # Uploads from the admin and the API are stored ``queued`` and imported by
+    # a worker (``importing``, then ``open``/``reconciled``); a refused or
+    # lost import ends ``failed`` with ``error`` and no lines, and no longer
+    # blocks the same bytes.
+    PENDING = (Status.QUEUED, Status.IMPORTING)
+    IMPORTED = (Status.OPEN, Status.RECONCILED)
 
     source = models.ForeignKey(StatementSource, on_delete=models.PROTECT, related_name="files")
     file = models.FileField(_("file"), upload_to="statements/%Y/%m/", max_length=255)
@@ -166,6 +176,8 @@ class StatementFile(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     imported_at = models.DateTimeField(_("imported at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("import started at"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
 
     line_count = models.PositiveIntegerField(_("lines imported"), default=0)
     posted_count = models.PositiveIntegerField(_("lines posted"), default=0)
@@ -186,7 +198,12 @@ class StatementFile(models.Model):
         verbose_name = _("statement file")
         verbose_name_plural = _("statement files")
         constraints = [
-            models.UniqueConstraint(fields=["source", "sha256"], name="statement_file_unique_per_source"),
+            # A failed import (refused by a worker, or lost) does not count.
+            models.UniqueConstraint(
+                fields=["source", "sha256"],
+                condition=~models.Q(status="failed"),
+                name="statement_file_unique_per_source",
+            ),
             # Reconciliation at import, guarded by the database.
             models.CheckConstraint(
                 condition=models.Q(

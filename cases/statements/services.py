@@ -19,19 +19,30 @@ Postings run in debt-id order and suspense lines are written after them, so
 two imports running at once take their locks in the same order and wait for
 each other instead of deadlocking.
 
+Uploads through the admin and the API never import in the request:
+``submit_statement_file`` runs step 1, stores the file ``queued`` and hands it
+to a Celery task with a time limit (``process_statement_file``: steps 2 and
+3, the file ``importing`` meanwhile). A file the worker refuses or loses ends
+``failed`` with the reason and no line; ``fail_stuck_files`` (a periodic
+task) fails files left queued or importing past
+``IMPORT_STUCK_AFTER_MINUTES``. A failed file does not block the same bytes.
+``import_statement`` does all three steps here (``import_payments``, demo).
+
 Why all lines in one transaction: a file is either wholly reflected (every
 line posted, in suspense or rejected, with counts that reconcile) or not
 at all; a crash half-way leaves nothing to clean up and the file can simply
 be imported again.
 """
 
+import logging
 import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import IntegrityError, transaction
@@ -40,10 +51,11 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from backoffice.access import may_resolve_suspense
-from backoffice.audit import record
+from backoffice.audit import record, system_user
+from backoffice.dispatch import enqueue_after_commit
 from backoffice.errors import Conflict
-from backoffice.filereaders import TableFile, inspect_table, iter_rows
-from backoffice.money import ZERO
+from backoffice.filereaders import FileRejected, TableFile, import_failure_reason, inspect_table, iter_rows
+from backoffice.money import ZERO, PlainAmountError, parse_plain_amount
 from cases.models import CollectionPolicy, Debt, Payment
 from cases.services.payments import post_payment
 from cases.statements.models import (
@@ -54,6 +66,9 @@ from cases.statements.models import (
     payment_reference_for,
 )
 
+logger = logging.getLogger(__name__)
+
+PROCESS_FILE_TASK = "statements.process_statement_file"  # cases.statements.tasks
 # History change reasons hold 100 characters.
 _REASON_MAX = 100
 # A payment reference is searched for account numbers in these tokens.
@@ -109,25 +124,20 @@ def _short(text: str) -> str:
 
 
 def parse_amount(text: str) -> Decimal:
-    """A positive amount to the cent; thousands separators allowed.
+    """A positive amount to the cent, written as a plain decimal.
 
-    Raises ``ValueError`` with the reason: a statement line that is not
-    exactly representable in cents is refused rather than rounded.
+    ``backoffice.money.parse_plain_amount`` decides what a plain decimal is
+    (no exponent, no spaces, no thousands separators, at most two places):
+    a statement line that is not exactly what it says is refused, never
+    rounded or guessed. Raises ``ValueError`` with the reason.
     """
-    cleaned = text.replace(",", "").replace(" ", "").replace("\u00a0", "")
-    if cleaned.startswith("+"):
-        cleaned = cleaned[1:]
     try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValueError(f"{text!r} is not an amount.") from None
-    if not value.is_finite():
-        raise ValueError(f"{text!r} is not an amount.")
-    if value.as_tuple().exponent < -2 and value != value.quantize(Decimal("0.01")):
-        raise ValueError(f"{text} has more than two decimal places.")
+        value = parse_plain_amount(text)
+    except PlainAmountError as exc:
+        raise ValueError(str(exc)) from None
     if value <= 0:
         raise ValueError(f"{text} is not a payment: amounts must be greater than zero.")
-    return value.quantize(Decimal("0.01"))
+    return value
 
 
 def parse_date(text: str, fmt: str) -> date:
@@ -404,20 +414,12 @@ def import_statement(
     line ends posted, in suspense or rejected, and the file's counts and
     amounts reconcile (imported = posted + suspense + rejected).
     """
-    if not source.active:
-        raise ValidationError({"source": f"The statement source {source.name} is inactive."})
+    _check_source(source)
     table = inspect_table(path, required_columns=source.required_columns())
-    earlier = StatementFile.objects.filter(source=source, sha256=table.sha256).first()
+    earlier = _earlier_import(source, table.sha256)
     if earlier is not None:
         return ImportResult(file=earlier, created=False)
-    lines = _read_lines(table, source, business_date)
-    _mark_already_imported(lines, source)
-    for line in lines:
-        if line.status:
-            continue
-        line.debt_id, how = match_debt(line, source)
-        line.status = StatementLine.Status.POSTED if line.debt_id else StatementLine.Status.SUSPENSE
-        line.reason = how
+    lines = _prepare_lines(table, source, business_date)
     name = os.path.basename(original_name or os.fspath(path))
     statement = StatementFile(
         source=source,
@@ -436,6 +438,176 @@ def import_statement(
         statement.file.delete(save=False)
         raise
     return ImportResult(file=statement, created=True, lines=lines)
+
+
+def _check_source(source: StatementSource) -> None:
+    if not source.active:
+        raise ValidationError({"source": f"The statement source {source.name} is inactive."})
+
+
+def _earlier_import(source: StatementSource, sha256: str) -> StatementFile | None:
+    """The import of these bytes from this source that counts (a failed one does not)."""
+    return (
+        StatementFile.objects.filter(source=source, sha256=sha256)
+        .exclude(status=StatementFile.Status.FAILED)
+        .order_by("id")
+        .first()
+    )
+
+
+def _prepare_lines(table: TableFile, source: StatementSource, business_date: date) -> list[ParsedLine]:
+    """Step 2: every line validated and matched; nothing written."""
+    lines = _read_lines(table, source, business_date)
+    _mark_already_imported(lines, source)
+    for line in lines:
+        if line.status:
+            continue
+        line.debt_id, how = match_debt(line, source)
+        line.status = StatementLine.Status.POSTED if line.debt_id else StatementLine.Status.SUSPENSE
+        line.reason = how
+    return lines
+
+
+def submit_statement_file(
+    *,
+    path,
+    source: StatementSource,
+    actor,
+    business_date: date,
+    original_name: str | None = None,
+) -> ImportResult:
+    """Check the file at ``path`` as a whole, store it ``queued`` and hand it
+    to a worker (``process_statement_file``) after commit: the admin's and
+    the API's upload, which never import inside the request.
+
+    Raises ``FileRejected`` (size, rows, XLSX expansion, encoding, columns)
+    or ``ValidationError`` (inactive source) with nothing written. The same
+    bytes already imported (or on their way) answer that file with
+    ``created=False``.
+    """
+    _check_source(source)
+    table = inspect_table(path, required_columns=source.required_columns())
+    earlier = _earlier_import(source, table.sha256)
+    if earlier is not None:
+        return ImportResult(file=earlier, created=False)
+    name = os.path.basename(original_name or os.fspath(path))
+    statement = StatementFile(
+        source=source,
+        original_name=name[:255],
+        sha256=table.sha256,
+        encoding=table.encoding_name,
+        business_date=business_date,
+        imported_by=actor,
+        status=StatementFile.Status.QUEUED,
+    )
+    with open(table.path, "rb") as handle:
+        statement.file.save(name, File(handle), save=False)
+    try:
+        with transaction.atomic():
+            record(statement, actor=actor, reason=_short(f"statement file {name} queued"))
+            statement.save()
+    except IntegrityError:
+        # The same bytes, submitted at the same moment by someone else.
+        statement.file.delete(save=False)
+        earlier = _earlier_import(source, table.sha256)
+        if earlier is None:
+            raise
+        return ImportResult(file=earlier, created=False)
+    enqueue_after_commit(PROCESS_FILE_TASK, statement.pk)
+    return ImportResult(file=statement, created=True)
+
+
+def _set_status(statement: StatementFile, *, actor, reason: str, **changes) -> None:
+    for name, value in changes.items():
+        setattr(statement, name, value)
+    record(statement, actor=actor, reason=_short(reason))
+    statement.save()
+
+
+def process_statement_file(*, statement_file_id: int) -> StatementFile:
+    """Import a stored, queued statement file (the worker's half of
+    ``submit_statement_file``): validate and match every line, then write
+    them all in one transaction, as ``import_statement`` does.
+
+    Safe to run twice: a file no longer queued or importing is returned as
+    it is. Bad input never raises: a file refused part-way (damaged tail)
+    or an unexpected error ends ``failed`` with the reason and no line.
+    """
+    statement = StatementFile.objects.select_related("source", "imported_by").get(pk=statement_file_id)
+    if statement.status not in StatementFile.PENDING:
+        return statement
+    actor = statement.imported_by or system_user()
+    source = statement.source
+    _set_status(
+        statement,
+        actor=actor,
+        reason=f"statement file {statement.pk}: importing",
+        status=StatementFile.Status.IMPORTING,
+        started_at=timezone.now(),
+    )
+    try:
+        table = inspect_table(statement.file.path, required_columns=source.required_columns())
+        lines = _prepare_lines(table, source, statement.business_date)
+        with transaction.atomic():
+            current = StatementFile.objects.select_for_update().get(pk=statement.pk).status
+            if current != StatementFile.Status.IMPORTING:
+                statement.refresh_from_db()  # failed by the sweeper meanwhile
+                return statement
+            _write(statement, lines, source=source, actor=actor, business_date=statement.business_date)
+    except FileRejected as exc:
+        _fail(statement, actor, " ".join(exc.messages))
+    except Exception as exc:  # noqa: BLE001 (the file's page must say what went wrong)
+        logger.exception("statement file %s failed", statement.pk)
+        _fail(statement, actor, import_failure_reason(exc, nothing_done="no line was posted"))
+    return statement
+
+
+def _fail(statement: StatementFile, actor, message: str) -> None:
+    statement.refresh_from_db()
+    _set_status(
+        statement,
+        actor=actor,
+        reason=f"statement file {statement.pk}: failed",
+        status=StatementFile.Status.FAILED,
+        error=message[:5000],
+    )
+
+
+def fail_stuck_files(*, now: datetime | None = None) -> int:
+    """Mark statement files queued or importing for longer than
+    ``settings.IMPORT_STUCK_AFTER_MINUTES`` as failed, with the reason.
+
+    Their worker was lost; the import's one transaction rolled back, so no
+    line of them is in the books, and a failed file does not block the same
+    bytes. The task's hard time limit is shorter than the timeout (checked
+    in settings), so no live import is failed. Returns how many were marked.
+    """
+    now = now or timezone.now()
+    minutes = settings.IMPORT_STUCK_AFTER_MINUTES
+    cutoff = now - timedelta(minutes=minutes)
+    stuck = StatementFile.objects.filter(
+        Q(status=StatementFile.Status.QUEUED, imported_at__lt=cutoff)
+        | Q(status=StatementFile.Status.IMPORTING, started_at__lt=cutoff)
+    ).values_list("pk", flat=True)
+    done = 0
+    for pk in list(stuck):
+        with transaction.atomic():
+            statement = StatementFile.objects.select_for_update().get(pk=pk)
+            if statement.status not in StatementFile.PENDING:
+                continue
+            was = statement.get_status_display().lower()
+            _set_status(
+                statement,
+                actor=system_user(),
+                reason=f"statement file {pk} stuck: failed by the sweeper",
+                status=StatementFile.Status.FAILED,
+                error=(
+                    f"The import stopped while {was} and did not finish within {minutes} minutes "
+                    "(its worker was lost); no line was posted. The same file may be sent again."
+                ),
+            )
+            done += 1
+    return done
 
 
 def _write(statement: StatementFile, lines: list[ParsedLine], *, source, actor, business_date) -> None:

@@ -1,43 +1,44 @@
-"""Statement imports in the background (large uploads from the admin)."""
+"""Celery tasks of statement files: thin wrappers over the services.
 
-import datetime
+``process_statement_file_task`` imports a file the admin or the API stored
+``queued`` (``submit_statement_file``). It takes the file's id, re-loads it
+and calls ``process_statement_file``, which returns at once for a file
+that is no longer queued or importing: safe to retry and to run twice. It
+runs with the import time limits of settings (``IMPORT_TASK_SOFT_TIME_LIMIT``:
+the file is failed with the reason; ``IMPORT_TASK_TIME_LIMIT``: the worker
+process is killed, the transaction rolls back and the sweeper fails the
+file later).
+
+``fail_stuck_statement_files_task`` is that sweeper, run by beat (migration
+``0003_stuck_file_sweeper``).
+"""
 
 from celery import shared_task
-from django.contrib.auth import get_user_model
-from django.core.files.storage import default_storage
+from django.conf import settings
 
-from cases.statements.models import StatementSource
-from cases.statements.services import import_statement
+from cases.statements.services import PROCESS_FILE_TASK, fail_stuck_files, process_statement_file
+
+SWEEP_TASK = "statements.fail_stuck_files"
 
 
-@shared_task(name="statements.import_statement")
-def import_statement_task(
-    *, stored_name: str, source_id: int, actor_id: int, business_date: str, original_name: str
-) -> dict:
-    """Import an uploaded file kept in storage, then delete the upload.
-
-    Safe to run twice: the service recognises the file by its SHA-256. A
-    refused file raises (``FileRejected``), so the task's failure and its
-    message show in the task results.
-    """
-    source = StatementSource.objects.get(pk=source_id)
-    actor = get_user_model().objects.get(pk=actor_id)
-    try:
-        result = import_statement(
-            path=default_storage.path(stored_name),
-            source=source,
-            actor=actor,
-            business_date=datetime.date.fromisoformat(business_date),
-            original_name=original_name,
-        )
-    finally:
-        default_storage.delete(stored_name)
-    statement = result.file
+@shared_task(
+    name=PROCESS_FILE_TASK,
+    acks_late=True,
+    time_limit=settings.IMPORT_TASK_TIME_LIMIT,
+    soft_time_limit=settings.IMPORT_TASK_SOFT_TIME_LIMIT,
+)
+def process_statement_file_task(statement_file_id: int) -> dict:
+    statement = process_statement_file(statement_file_id=statement_file_id)
     return {
         "file": statement.pk,
-        "created": result.created,
+        "status": statement.status,
         "lines": statement.line_count,
         "posted": statement.posted_count,
         "suspense": statement.suspense_count,
         "rejected": statement.rejected_count,
     }
+
+
+@shared_task(name=SWEEP_TASK)
+def fail_stuck_statement_files_task() -> dict:
+    return {"failed": fail_stuck_files()}

@@ -20,6 +20,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from backoffice.api import method_not_allowed
+from backoffice.parsers import BoundedJSONParser
 from legal import services
 from legal.access import deadlines_for, filings_for, hearings_for, legal_costs_for, matters_for
 from legal.api import serializers as s
@@ -27,7 +28,7 @@ from legal.models import Deadline, Filing, Hearing, LegalCost, LegalMatter
 
 REFUSED = OpenApiResponse(description=_("Refused: conflicts with the state of the matter; names the check."))
 BAD_INPUT = OpenApiResponse(description=_("Bad input, per field; nothing written."))
-PARSERS = [parsers.JSONParser, parsers.MultiPartParser, parsers.FormParser]
+PARSERS = [BoundedJSONParser, parsers.MultiPartParser, parsers.FormParser]
 
 
 class LegalWork(permissions.BasePermission):

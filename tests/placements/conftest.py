@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from cases.placements.models import PlacementLayout
+from tests.dispatch_fixtures import worker_runs_when_enqueued, workers_idle  # noqa: F401
 from tests.factories import ProductFactory
 
 HEADER = [

@@ -169,10 +169,10 @@ def test_the_sample_file_imports_cleanly_in_its_own_layout(client, staff, credit
     assert placement_file.loaded == 2
 
 
+@pytest.mark.usefixtures("workers_idle")
 def test_the_page_of_a_queued_file_reloads_itself_until_it_finishes(
-    client, staff, creditor, csv_file, settings, django_capture_on_commit_callbacks
+    client, staff, creditor, csv_file, django_capture_on_commit_callbacks
 ):
-    settings.PLACEMENT_INLINE_MAX_BYTES = 10
     client.force_login(staff(roles.SUPERVISOR))
     with django_capture_on_commit_callbacks(execute=False):
         response = post_upload(client, creditor, csv_file([row(1)]))

@@ -114,10 +114,10 @@ def test_the_report_downloads_as_csv(supervisor_api, creditor, csv_file):
     assert rows[1][:4] == ["2", "phone", "PL-000001", "rejected"]
 
 
-def test_a_large_file_is_queued_for_a_worker_and_answers_202(
-    supervisor_api, creditor, csv_file, settings, django_capture_on_commit_callbacks
+@pytest.mark.usefixtures("workers_idle")
+def test_every_file_is_queued_for_a_worker_and_answers_202(
+    supervisor_api, creditor, csv_file, django_capture_on_commit_callbacks
 ):
-    settings.PLACEMENT_INLINE_MAX_BYTES = 10
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = upload(supervisor_api, creditor, csv_file([row(1), row(2)]))
 

@@ -334,7 +334,9 @@ def test_a_failure_while_loading_rolls_every_row_back_and_marks_the_file_failed(
     placement_file = submit(creditor, csv_file([row(1), row(2)])).placement_file
 
     assert placement_file.status == PlacementFile.Status.FAILED
-    assert "disk full" in placement_file.error
+    # The kind of error, never its text (it may quote server paths); the log has it all.
+    assert "RuntimeError" in placement_file.error and "no row was loaded" in placement_file.error
+    assert "disk full" not in placement_file.error
     assert placement_file.loaded == 0
     assert business_rows() == before
     # A failed import does not block importing the same file again.

@@ -3,6 +3,7 @@ from datetime import date
 import pytest
 
 from backoffice.audit import system_user
+from tests.dispatch_fixtures import worker_runs_when_enqueued, workers_idle  # noqa: F401
 
 BUSINESS_DATE = date(2026, 3, 20)
 

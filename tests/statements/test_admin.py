@@ -248,21 +248,21 @@ def test_a_lines_page_and_history_open_for_supervision_and_mask_the_national_id(
     assert "**************1234" in page.text and "110101199001011234" not in page.text
 
 
-def test_a_large_upload_is_imported_by_the_celery_task(
-    client, tmp_path, personas, source, settings, monkeypatch, django_capture_on_commit_callbacks
+@pytest.mark.usefixtures("workers_idle")
+def test_an_upload_is_stored_queued_and_imported_by_the_celery_task(
+    client, tmp_path, personas, source, django_capture_on_commit_callbacks
 ):
-    from cases.statements import admin as statements_admin
-
-    monkeypatch.setattr(statements_admin, "ASYNC_ABOVE_BYTES", 10)
     make_debt(account_number="BIG-1")
     client.force_login(personas["supervisor"])
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = upload(client, tmp_path, source, [line("B1", "2026-01-15", account="BIG-1")])
 
-    assert response.status_code == 302
-    assert response.url == reverse("admin:statements_statementfile_changelist")
     statement = StatementFile.objects.get()
+    assert response.status_code == 302
+    assert response.url == reverse("admin:statements_statementfile_change", args=[statement.pk])
+    assert (statement.status, statement.line_count, len(callbacks)) == ("queued", 0, 1)
+    callbacks[0]()  # what the worker runs after commit
+    statement.refresh_from_db()
+    assert statement.status == "reconciled"
     assert (statement.posted_count, statement.imported_by) == (1, fresh(personas["supervisor"]))
-    incoming = settings.MEDIA_ROOT / "statements" / "incoming"
-    assert not incoming.exists() or not any(incoming.iterdir())

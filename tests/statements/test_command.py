@@ -25,7 +25,7 @@ def test_the_command_imports_and_prints_the_reconciliation(tmp_path):
     path = write_csv(
         tmp_path / "s.csv",
         [
-            line("C1", "2026-01-15", "1,000.50", account="CMD-1"),
+            line("C1", "2026-01-15", "1000.50", account="CMD-1"),
             line("C2", "2026-01-15", "20.00", account="NOPE"),
             line("C3", "2026-01-15", "abc", account="CMD-1"),
         ],

@@ -45,7 +45,7 @@ def assert_reconciles(statement):
 def test_a_line_matched_by_account_number_is_posted_by_the_waterfall_to_the_cent(tmp_path, actor):
     debt = make_debt()
     source = StatementSourceFactory()
-    path = write_csv(tmp_path / "s.csv", [line("T1", "2026-03-16", "2,200.00", account=debt.account_number)])
+    path = write_csv(tmp_path / "s.csv", [line("T1", "2026-03-16", "2200.00", account=debt.account_number)])
 
     result = run(path, source, actor)
 

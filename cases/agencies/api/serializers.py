@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from backoffice.access import agencies_for, cases_for, products_for
-from backoffice.api import VisibleRelatedField, named_choice, reason_field
+from backoffice.api import PlainDecimalField, VisibleRelatedField, money, named_choice, reason_field
 from cases.agencies.models import Agency, AgencyPlacement
 from cases.models import CollectionCase, Product
 
@@ -18,7 +18,7 @@ RATE = {"max_digits": 5, "decimal_places": 2, "min_value": 0, "max_value": 100}
 
 class CommissionRateSerializer(serializers.Serializer):
     bucket = serializers.CharField(max_length=8, help_text=_("Ageing bucket: M1 … M6+ (RULES §1)."))
-    rate_percent = serializers.DecimalField(**RATE, help_text=_("Commission, percent of money collected."))
+    rate_percent = PlainDecimalField(**RATE, help_text=_("Commission, percent of money collected."))
 
 
 class AgencySerializer(serializers.ModelSerializer):
@@ -85,8 +85,8 @@ class AgencyPlacementSerializer(serializers.ModelSerializer):
 
 class PlacementRuleSerializer(serializers.Serializer):
     buckets = serializers.ListField(child=serializers.CharField(max_length=8), required=False, default=list)
-    min_balance = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True)
-    max_balance = serializers.DecimalField(max_digits=18, decimal_places=2, required=False, allow_null=True)
+    min_balance = money(required=False, allow_null=True)
+    max_balance = money(required=False, allow_null=True)
     regions = serializers.ListField(child=serializers.CharField(max_length=60), required=False, default=list)
     products = serializers.ListField(
         child=VisibleRelatedField(access=products_for, queryset=Product.objects.none()),

@@ -1,10 +1,12 @@
 """``placements/``: bulk account files (DESIGN.md, Contracts).
 
 ``POST`` (multipart ``file``, ``creditor``, ``mode``, ``dry_run``) calls
-``submit_placement_file``: 201 with the import's detail when it ran here,
-202 when a large file was queued for a worker (poll the detail), 200 with the
-first import when the same file was already imported for the creditor.
-A file that cannot be read at all answers 400 and writes nothing.
+``submit_placement_file``, which checks the file as a whole and hands it to a
+worker (an import never runs inside the request): 202 with the file queued
+(poll the detail), 201 with the import's detail when the worker already
+finished (eager Celery: development, tests), 200 with the first import when
+the same file was already imported for the creditor. A file that cannot be
+read at all, or exceeds the import bounds, answers 400 and writes nothing.
 """
 
 from django.http import StreamingHttpResponse
@@ -13,11 +15,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from backoffice.access import may_upload_placements, placement_files_for
 from backoffice.filereaders import upload_on_disk
+from backoffice.parsers import BoundedJSONParser
 from cases.placements.api import serializers as s
 from cases.placements.models import PlacementFile
 from cases.placements.selectors import report_csv, report_filename
@@ -52,7 +55,7 @@ class PlacementFileViewSet(
     """Placement files and their imports: status, progress, counts, row report."""
 
     permission_classes = [MayUploadPlacements]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
     filterset_fields = ["creditor", "status", "dry_run"]
 
     def get_queryset(self):
@@ -81,6 +84,7 @@ class PlacementFileViewSet(
                 business_date=timezone.localdate(),
             )
         placement_file = submission.placement_file
+        placement_file.refresh_from_db()  # an eager worker may have finished it
         body = s.PlacementFileDetailSerializer(placement_file, context=self.get_serializer_context()).data
         if not submission.created:
             code = status.HTTP_200_OK

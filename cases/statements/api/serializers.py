@@ -58,6 +58,8 @@ class StatementFileSerializer(serializers.ModelSerializer):
             "suspense_amount",
             "rejected_amount",
             "imported_at",
+            "started_at",
+            "error",
         ]
         read_only_fields = fields
 

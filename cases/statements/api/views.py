@@ -1,22 +1,27 @@
 """``statements/``: payment statement files (issue #9).
 
 ``POST`` (multipart ``file``, ``source``, ``business_date``) calls
-``import_statement``: 201 with the file's reconciliation, 200 with the first
+``submit_statement_file``, which checks the file as a whole and hands it to a
+worker (an import never runs inside the request): 202 with the file
+``queued`` (poll the detail), 201 with the reconciliation when the worker
+already finished (eager Celery: development, tests), 200 with the first
 import when the same file was imported before, 400 (nothing written) when the
-file cannot be read. Rows: ``backoffice.access.statement_files_for``; uploads:
+file cannot be read or exceeds the import bounds. Rows: ``backoffice.access.statement_files_for``; uploads:
 ``may_import_statements``.
 """
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from backoffice.access import may_import_statements, statement_files_for
 from backoffice.filereaders import upload_on_disk
+from backoffice.parsers import BoundedJSONParser
 from cases.statements.api import serializers as s
-from cases.statements.services import import_statement
+from cases.statements.models import StatementFile
+from cases.statements.services import submit_statement_file
 
 
 class MayImportStatements(permissions.BasePermission):
@@ -32,7 +37,11 @@ class MayImportStatements(permissions.BasePermission):
     create=extend_schema(
         summary="Import a payment statement file",
         request={"multipart/form-data": s.StatementUploadSerializer},
-        responses={201: s.StatementFileDetailSerializer, 200: s.StatementFileDetailSerializer},
+        responses={
+            201: s.StatementFileDetailSerializer,
+            202: s.StatementFileDetailSerializer,
+            200: s.StatementFileDetailSerializer,
+        },
     ),
 )
 class StatementFileViewSet(
@@ -42,7 +51,7 @@ class StatementFileViewSet(
 
     permission_classes = [MayImportStatements]
     # JSON too, so a body without a file answers 400 naming it rather than 415.
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, BoundedJSONParser]
     filterset_fields = ["source", "status", "business_date"]
 
     def get_queryset(self):
@@ -60,12 +69,20 @@ class StatementFileViewSet(
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
         with upload_on_disk(data["file"]) as path:
-            result = import_statement(
+            result = submit_statement_file(
                 path=path,
                 source=data["source"],
                 actor=request.user,
                 business_date=data.get("business_date") or timezone.localdate(),
                 original_name=data["file"].name,
             )
-        body = s.StatementFileDetailSerializer(result.file, context=self.get_serializer_context()).data
-        return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
+        statement = result.file
+        statement.refresh_from_db()
+        body = s.StatementFileDetailSerializer(statement, context=self.get_serializer_context()).data
+        if not result.created:
+            code = status.HTTP_200_OK
+        elif statement.status in StatementFile.PENDING:
+            code = status.HTTP_202_ACCEPTED
+        else:
+            code = status.HTTP_201_CREATED
+        return Response(body, status=code)
