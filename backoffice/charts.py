@@ -9,11 +9,18 @@ and serialised to an SVG string that the template embeds as is.
 
 Text is kept as SVG text (``svg.fonttype = none``) so the browser renders
 names in any script (Chinese collector names included) with its own fonts.
+
+Matplotlib writes its colours and fonts as ``style="…"`` attributes and one
+``<style>`` element. The Content-Security-Policy (``settings``) refuses
+inline styles, so ``_to_svg`` rewrites them as SVG presentation attributes
+(``fill="#417690"``), which are markup, not CSS, and need no exception in
+the policy.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from collections.abc import Sequence
 from decimal import Decimal
@@ -33,6 +40,75 @@ MUTED = "#79aec8"
 GRID = "#dddddd"
 
 
+# SVG 1.1 presentation attributes: the properties that may be written as
+# plain attributes. Anything else stays in ``style`` (and the CSP ignores it).
+PRESENTATION_ATTRIBUTES = frozenset(
+    {
+        "alignment-baseline", "baseline-shift", "clip", "clip-path", "clip-rule", "color",
+        "color-interpolation", "color-interpolation-filters", "color-rendering", "cursor", "direction",
+        "display", "dominant-baseline", "fill", "fill-opacity", "fill-rule", "filter", "flood-color",
+        "flood-opacity", "font-family", "font-size", "font-size-adjust", "font-stretch", "font-style",
+        "font-variant", "font-weight", "image-rendering", "letter-spacing", "lighting-color",
+        "marker-end", "marker-mid", "marker-start", "mask", "opacity", "overflow", "pointer-events",
+        "shape-rendering", "stop-color", "stop-opacity", "stroke", "stroke-dasharray",
+        "stroke-dashoffset", "stroke-linecap", "stroke-linejoin", "stroke-miterlimit",
+        "stroke-opacity", "stroke-width", "text-anchor", "text-decoration", "text-rendering",
+        "unicode-bidi", "visibility", "word-spacing", "writing-mode",
+    }
+)  # fmt: skip
+_TAG_WITH_STYLE = re.compile(r'<[a-zA-Z][^<>]*?\sstyle="[^"]*"[^<>]*>')
+_STYLE_ATTRIBUTE = re.compile(r'\sstyle="([^"]*)"')
+# Matplotlib's one style sheet: ``*{stroke-linejoin: round; stroke-linecap: butt}``.
+_UNIVERSAL_STYLE_ELEMENT = re.compile(r'\s*<style type="text/css">\*\{([^{}<]*)\}</style>')
+
+
+def _declarations(css: str) -> list[tuple[str, str]]:
+    pairs = []
+    for declaration in css.split(";"):
+        name, colon, value = declaration.partition(":")
+        if colon and name.strip() and value.strip():
+            pairs.append((name.strip().lower(), value.strip()))
+    return pairs
+
+
+def _with_attributes(tag: str, css: str) -> str:
+    """``tag`` (one start tag, without its style attribute) with the
+    declarations of ``css`` as presentation attributes; a declaration
+    replaces an attribute of the same name, as CSS would override it."""
+    rest = []
+    for name, value in _declarations(css):
+        if name not in PRESENTATION_ATTRIBUTES:
+            rest.append(f"{name}: {value}")
+            continue
+        tag = re.sub(rf'\s{re.escape(name)}="[^"]*"', "", tag)
+        end = -2 if tag.endswith("/>") else -1
+        tag = f'{tag[:end]} {name}="{value}"{tag[end:]}'
+    if rest:
+        end = -2 if tag.endswith("/>") else -1
+        tag = f'{tag[:end]} style="{"; ".join(rest)}"{tag[end:]}'
+    return tag
+
+
+def _without_inline_css(svg: str) -> str:
+    """The SVG with style attributes and matplotlib's universal style rule
+    turned into presentation attributes (on the root for the rule: the two
+    properties it sets are inherited)."""
+    universal = _UNIVERSAL_STYLE_ELEMENT.search(svg)
+    if universal:
+        svg = svg[: universal.start()] + svg[universal.end() :]
+        root = re.search(r"<svg\b[^<>]*>", svg)
+        if root:
+            rooted = _with_attributes(root.group(0), universal.group(1))
+            svg = svg[: root.start()] + rooted + svg[root.end() :]
+
+    def rewrite(match: re.Match) -> str:
+        tag = match.group(0)
+        css = _STYLE_ATTRIBUTE.search(tag).group(1)
+        return _with_attributes(_STYLE_ATTRIBUTE.sub("", tag, count=1), css)
+
+    return _TAG_WITH_STYLE.sub(rewrite, svg)
+
+
 def _to_svg(fig: Figure) -> str:
     buffer = io.StringIO()
     with warnings.catch_warnings():
@@ -43,7 +119,7 @@ def _to_svg(fig: Figure) -> str:
     svg = buffer.getvalue()
     # Drop the XML prolog and DOCTYPE: the SVG is inlined into HTML.
     start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
+    return _without_inline_css(svg[start:] if start >= 0 else svg)
 
 
 def _figure(width: float = 7.0, height: float = 3.0) -> tuple[Figure, object]:

@@ -3,7 +3,8 @@
 - Matters by stage: the changelist, filtered by stage, court, law firm and
   legal staff; rows come from ``legal.access.matters_for``.
 - "Upcoming": hearings and open deadlines this week and in the next 30 days
-  (overdue deadlines first, in red), and the user's calendar feed URL.
+  (overdue deadlines first, in red), and the user's calendar feed URL with
+  a button that replaces it (``legal.services.rotate_calendar_token``).
 - The matter page: a timeline of transitions, filings, hearings, the
   judgment, costs, enforcement and payments; and the transition form (also
   an action on the changelist). Stages change only through
@@ -18,7 +19,7 @@ from datetime import timedelta
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -58,15 +59,15 @@ from legal.models import (
 )
 from legal.selectors import matter_timeline, open_deadlines, upcoming_hearings
 
-OVERDUE_STYLE = "color:#ba2121;font-weight:bold"
+# Overdue dates are red through the ``overdue`` class in this style sheet (no
+# style attributes: the Content-Security-Policy refuses inline styles).
+LEGAL_CSS = {"all": ("legal/legal.css",)}
 
 
 def due_display(deadline: Deadline, today=None):
     today = today or timezone.localdate()
     if deadline.is_overdue(today):
-        return format_html(
-            '<span class="overdue" style="{}">{} ({})</span>', OVERDUE_STYLE, deadline.due_on, _("overdue")
-        )
+        return format_html('<span class="overdue">{} ({})</span>', deadline.due_on, _("overdue"))
     return deadline.due_on
 
 
@@ -220,6 +221,9 @@ class LegalMatterAdmin(SimpleHistoryAdmin):
     actions = ["transition_action"]
     change_list_template = "admin/legal/legalmatter/change_list.html"
 
+    class Media:
+        css = LEGAL_CSS
+
     def get_queryset(self, request):
         return matters_for(request.user)
 
@@ -234,6 +238,11 @@ class LegalMatterAdmin(SimpleHistoryAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("upcoming/", wrap(self.upcoming_view), name="legal_legalmatter_upcoming"),
+            path(
+                "upcoming/new-calendar-link/",
+                wrap(self.new_calendar_link_view),
+                name="legal_legalmatter_new_calendar_link",
+            ),
             path("<int:object_id>/page/", wrap(self.matter_page_view), name="legal_legalmatter_page"),
             path(
                 "<int:object_id>/transition/", wrap(self.transition_view), name="legal_legalmatter_transition"
@@ -279,9 +288,24 @@ class LegalMatterAdmin(SimpleHistoryAdmin):
             "hearings_week": [h for h in hearings if local(h.starts_at).date() <= week_end],
             "hearings_month": [h for h in hearings if local(h.starts_at).date() > week_end],
             "feed_url": request.build_absolute_uri(f"/legal/calendar/{token_for(request.user).token}.ics"),
-            "overdue_style": OVERDUE_STYLE,
         }
         return TemplateResponse(request, "admin/legal/legalmatter/upcoming.html", context)
+
+    def new_calendar_link_view(self, request):
+        """POST only: replace the user's own feed token; the old URL stops working."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        services.rotate_calendar_token(
+            user=request.user, actor=request.user, reason="calendar link replaced by its owner"
+        )
+        self.message_user(
+            request,
+            gettext("Your calendar feed has a new link; the old one no longer works."),
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:legal_legalmatter_upcoming"))
 
     def matter_page_view(self, request, object_id):
         matter = self._matter_or_404(request, object_id)
@@ -297,7 +321,6 @@ class LegalMatterAdmin(SimpleHistoryAdmin):
             "deadlines": [(d, d.is_overdue(today)) for d in matter.deadlines.order_by("due_on")],
             "allowed_next": services.allowed_next(matter.stage),
             "can_transition": self.has_change_permission(request, matter) and not matter.is_closed,
-            "overdue_style": OVERDUE_STYLE,
         }
         return TemplateResponse(request, "admin/legal/legalmatter/matter_page.html", context)
 
@@ -432,6 +455,9 @@ class DeadlineAdmin(SimpleHistoryAdmin):
     raw_id_fields = ("matter", "hearing")
     readonly_fields = ("computed", "source", "reminded_on", "done_on")
 
+    class Media:
+        css = LEGAL_CSS
+
     def get_queryset(self, request):
         return deadlines_for(request.user)
 
@@ -492,6 +518,9 @@ class LegalNotificationAdmin(admin.ModelAdmin):
     list_select_related = ("deadline",)
     actions = ["mark_read"]
     readonly_fields = ("user", "deadline", "sent_for", "message", "emailed", "created_at")
+
+    class Media:
+        css = LEGAL_CSS
 
     def get_queryset(self, request):
         return notifications_for(request.user)

@@ -8,8 +8,9 @@ judgment, enforcement actions and costs hang off the matter. Money never
 moves here: costs post to the debt's ledger through
 ``cases.services.legal_costs`` and recoveries through ``post_payment``.
 
-Every domain model keeps simple-history. ``CalendarToken`` does not: a
-history table would keep copies of secrets that were rotated away.
+Every domain model keeps simple-history. ``CalendarToken`` keeps it without
+its ``token`` column: who replaced a feed link, when and why is on record,
+while the history table holds no copy of a secret that was rotated away.
 """
 
 import secrets
@@ -390,11 +391,15 @@ def new_calendar_token() -> str:
 
 
 class CalendarToken(models.Model):
-    """The secret in a user's ``/legal/calendar/<token>.ics`` URL."""
+    """The secret in a user's ``/legal/calendar/<token>.ics`` URL; replaced
+    by ``legal.services.rotate_calendar_token`` (the old URL then answers 404)."""
 
     user = models.OneToOneField(USER, on_delete=models.CASCADE, related_name="legal_calendar_token")
     token = models.CharField(max_length=64, unique=True, default=new_calendar_token)
     created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["token"])
 
     def __str__(self) -> str:
         return f"Calendar token of {self.user}"

@@ -36,6 +36,7 @@ from cases.services.payments import post_payment
 from cases.services.stages import CLOSED_DEBT_STATUSES, change_stage
 from legal.access import may_refer
 from legal.models import (
+    CalendarToken,
     Deadline,
     EnforcementAction,
     Filing,
@@ -47,6 +48,7 @@ from legal.models import (
     Recovery,
     StageTransition,
     default_reminders,
+    new_calendar_token,
 )
 
 logger = logging.getLogger(__name__)
@@ -866,3 +868,29 @@ def send_deadline_reminders(*, today: date, actor) -> ReminderRun:
             notification.save(update_fields=["emailed"])
             run.emailed += 1
     return run
+
+
+# --------------------------------------------------------------------------
+# Calendar feed
+
+
+def rotate_calendar_token(*, user, actor, reason: str) -> CalendarToken:
+    """Give ``user`` a new calendar feed secret. From the commit on, the old
+    ``/legal/calendar/<token>.ics`` URL answers 404 and only the new one
+    works. The history row names the actor and the reason, not the secret
+    (``CalendarToken.history`` leaves the token out). Only ``user`` themself
+    or a superuser may do it: every Legal member holds the legal app's
+    permissions, and one must not be able to cut off a colleague's feed."""
+    if actor.pk != user.pk and not actor.is_superuser:
+        raise NotAllowed("Only the owner of a calendar link may replace it.")
+    reason = clean_reason(reason)
+    with transaction.atomic():
+        token = CalendarToken.objects.select_for_update().filter(user=user).first()
+        if token is None:
+            token = CalendarToken(user=user)
+        else:
+            token.token = new_calendar_token()
+        token.rotated_at = timezone.now()
+        record(token, actor=actor, reason=reason)
+        token.save()
+    return token
