@@ -12,7 +12,7 @@ PY_CANDIDATES := python3.13 python3.12 python3 $(wildcard $(HOME)/.pyenv/version
 DEMO_CUSTOMERS ?= 2000
 BENCH_DEBTS ?= 100000
 
-.PHONY: venv migrate roles demo test lint bench
+.PHONY: venv migrate roles demo test lint bench screenshots
 
 venv: $(STAMP)
 
@@ -42,9 +42,11 @@ migrate: venv
 roles: migrate
 	$(PYTHON) manage.py setup_roles
 
+# The demo runs without the admin's second factor (OTP_ENFORCE=false, refused
+# unless DEBUG is true); every admin page then shows a banner saying so.
 demo: roles
-	$(PYTHON) manage.py seed_demo --customers $(DEMO_CUSTOMERS)
-	$(PYTHON) manage.py runserver 127.0.0.1:8000
+	OTP_ENFORCE=false $(PYTHON) manage.py seed_demo --customers $(DEMO_CUSTOMERS)
+	OTP_ENFORCE=false $(PYTHON) manage.py runserver 127.0.0.1:8000
 
 test: venv
 	$(VENV)/bin/pytest -q
@@ -56,3 +58,7 @@ lint: venv
 
 bench: venv
 	$(PYTHON) bench/close_of_business.py --debts $(BENCH_DEBTS)
+
+# Refresh the pictures in docs/screenshots/ from the browser tests.
+screenshots: venv
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(VENV)/bin/pytest -q -n 0 -m browser tests/browser/

@@ -19,6 +19,11 @@ Two checks decide, both here:
    Administrator,
    Supervisor,
    Compliance
+   Payments       every case; their model permissions reach only debts,
+                  their ledgers, payments and payment claims
+   Integration    every case; their model permissions reach only customers,
+                  debts, payments, placement and statement files (API
+                  service users, issue #14)
    Collector      cases assigned to them (closed ones too: their history)
    Team lead      cases of a team they lead, cases assigned to a member of
                   a team they lead, and their own
@@ -58,7 +63,9 @@ from backoffice.roles import (
     AGENCY,
     COLLECTOR,
     COMPLIANCE,
+    INTEGRATION,
     LEGAL,
+    PAYMENTS,
     ROLE_NAMES,
     SUPERVISOR,
     TEAM_LEAD,
@@ -81,6 +88,7 @@ from cases.models import (
     Message,
     MessageTemplate,
     Payment,
+    PaymentClaim,
     PaymentPlan,
     PlanInstalment,
     Product,
@@ -92,11 +100,31 @@ from customers.models import ContactPoint, Customer, ThirdPartyContact
 
 # Roles whose members see every row (of the models they may view).
 SEES_EVERY_CASE = frozenset({ADMINISTRATOR, SUPERVISOR, COMPLIANCE})
+# Back-office finance staff check money on any account: their case scope is
+# every case, and their model permissions (``backoffice.roles``) keep them to
+# debts, ledgers, payments and payment claims. Not in ``SEES_EVERY_CASE``:
+# that set also opens supervision screens (agency comparison, statements).
+READS_EVERY_CASES_MONEY = frozenset({PAYMENTS})
+# Integration service users (API only) place accounts, post payments and send
+# placement and statement files for any creditor: every case, and their model
+# permissions (``backoffice.roles``) keep them to customers, debts, payments
+# and those files. Not in ``SEES_EVERY_CASE`` either (no supervision screens).
+INTEGRATES_EVERY_CASE = frozenset({INTEGRATION})
 # Roles whose members may work (write on) every case.
 WRITES_EVERY_CASE = frozenset({ADMINISTRATOR, SUPERVISOR})
 
 # ``role_of`` answers the broadest role first.
-_ROLE_ORDER = (ADMINISTRATOR, SUPERVISOR, COMPLIANCE, TEAM_LEAD, LEGAL, COLLECTOR, AGENCY)
+_ROLE_ORDER = (
+    ADMINISTRATOR,
+    SUPERVISOR,
+    COMPLIANCE,
+    PAYMENTS,
+    TEAM_LEAD,
+    LEGAL,
+    COLLECTOR,
+    AGENCY,
+    INTEGRATION,
+)
 
 # ``_case_scope`` answers one of these, or a ``Q`` over ``CollectionCase``.
 EVERY = "every"
@@ -144,7 +172,7 @@ def _agency_cases(user) -> Q:
 
 # Roles that see cases on their own account; a user holding one of them is
 # not narrowed by the agency rules (a user should not hold both).
-_LENDER_CASE_ROLES = frozenset({ADMINISTRATOR, SUPERVISOR, COMPLIANCE, TEAM_LEAD, LEGAL, COLLECTOR})
+_LENDER_CASE_ROLES = frozenset({ADMINISTRATOR, SUPERVISOR, COMPLIANCE, PAYMENTS, TEAM_LEAD, LEGAL, COLLECTOR})
 
 
 def _agency_only(user) -> bool:
@@ -166,7 +194,7 @@ def _case_scope(user):
     if user.is_superuser:
         return EVERY
     roles = roles_of(user)
-    if roles & SEES_EVERY_CASE:
+    if roles & (SEES_EVERY_CASE | READS_EVERY_CASES_MONEY | INTEGRATES_EVERY_CASE):
         return EVERY
     parts = []
     if COLLECTOR in roles:
@@ -304,6 +332,29 @@ def ledger_for(user) -> QuerySet:
 
 def payments_for(user) -> QuerySet:
     return _through_cases(user, Payment.objects.all(), "debt__case_id")
+
+
+def payment_claims_for(user) -> QuerySet:
+    """Payment claims of the visible cases (issue #14): the maker sees their
+    case's claims; finance staff, supervision and administrators every one."""
+    return _through_cases(user, PaymentClaim.objects.all(), "debt__case_id")
+
+
+def may_approve_payments(user) -> bool:
+    """Holds ``cases.approve_payment`` through a role (Supervisor,
+    Administrator, Payments) or is a superuser. Which claims: those of
+    ``payment_claims_to_decide_for``; never their own (the service checks)."""
+    if not _is_active(user):
+        return False
+    return user.is_superuser or (bool(roles_of(user)) and user.has_perm("cases.approve_payment"))
+
+
+def payment_claims_to_decide_for(user) -> QuerySet:
+    """The approval queue: pending claims of the cases ``user`` sees, for a
+    holder of ``approve_payment``; the user's own claims are not in it."""
+    if not may_approve_payments(user):
+        return PaymentClaim.objects.none()
+    return payment_claims_for(user).filter(status=PaymentClaim.Status.PENDING).exclude(claimed_by_id=user.pk)
 
 
 def assignments_for(user) -> QuerySet:
@@ -605,7 +656,9 @@ RESOLVES_SUSPENSE = frozenset({ADMINISTRATOR, SUPERVISOR})
 def _statement_rows(user, queryset: QuerySet) -> QuerySet:
     if not _may_view(user, queryset.model):
         return queryset.none()
-    if user.is_superuser or roles_of(user) & SEES_EVERY_CASE:
+    # Integration users read back the files they send (their model
+    # permissions stop at sources and files).
+    if user.is_superuser or roles_of(user) & (SEES_EVERY_CASE | INTEGRATES_EVERY_CASE):
         return queryset
     return queryset.none()
 
@@ -639,16 +692,17 @@ def suspense_lines_for(user) -> QuerySet:
     return SuspenseLine.objects.none()
 
 
-def _may_statements(user, permission: str) -> bool:
+def _may_statements(user, permission: str, roles: frozenset[str] = RESOLVES_SUSPENSE) -> bool:
     if not _active(user):
         return False
-    if not (user.is_superuser or roles_of(user) & RESOLVES_SUSPENSE):
+    if not (user.is_superuser or roles_of(user) & roles):
         return False
     return user.has_perm(permission)
 
 
 def may_import_statements(user) -> bool:
-    return _may_statements(user, "statements.add_statementfile")
+    """Also Integration users: a bank's system sends its statement files."""
+    return _may_statements(user, "statements.add_statementfile", RESOLVES_SUSPENSE | INTEGRATES_EVERY_CASE)
 
 
 def may_resolve_suspense(user) -> bool:
@@ -664,7 +718,8 @@ def may_resolve_suspense(user) -> bool:
 # superusers, Administrators and Supervisors holding
 # ``placements.add_placementfile``.
 
-UPLOADS_PLACEMENTS = frozenset({ADMINISTRATOR, SUPERVISOR})
+# Integration: a creditor's system sends its account files.
+UPLOADS_PLACEMENTS = frozenset({ADMINISTRATOR, SUPERVISOR, INTEGRATION})
 
 
 def placement_layouts_for(user) -> QuerySet:

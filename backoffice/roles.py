@@ -30,6 +30,11 @@ COMPLIANCE = "Compliance"
 SUPERVISOR = "Supervisor"
 ADMINISTRATOR = "Administrator"
 AGENCY = "Agency"
+# Back-office finance staff: check payment claims against the bank and approve them (issue #14).
+PAYMENTS = "Payments"
+# Service users of other systems (issue #14): API tokens, no admin, no second
+# factor, their own throttle scope and token lifetime (backoffice.api).
+INTEGRATION = "Integration"
 
 _COLLECTOR_VIEW = {
     "customers.view_customer",
@@ -70,7 +75,10 @@ _WORK_WRITE = {
     "cases.add_dispute",
 }
 
-_COLLECTOR = _COLLECTOR_VIEW | _WORK_VIEW | _WORK_WRITE | {"customers.add_contactpoint", "cases.add_payment"}
+# Maker–checker (issue #14): people who take money on a call record a payment
+# *claim*; someone else holding ``cases.approve_payment`` posts it.
+_CLAIMS = {"cases.add_paymentclaim", "cases.view_paymentclaim"}
+_COLLECTOR = _COLLECTOR_VIEW | _WORK_VIEW | _WORK_WRITE | _CLAIMS | {"customers.add_contactpoint"}
 # Credit bureau reports of their cases' customers (skip-trace leads); not for
 # outside agencies. Team leads and supervisors may also ask for a fresh one.
 _BUREAU_VIEW = {"bureau_inquiry.view_bureaureport", "bureau_inquiry.view_bureauinquiryattempt"}
@@ -163,6 +171,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "cases.add_bulksettlementoffer",
             "cases.change_bulksettlementoffer",
             "cases.approve_bulksettlementoffer",
+            # Payment claims of collectors and team leads: approve (post
+            # through ``post_payment``) or reject, never their own (issue #14).
+            "cases.approve_payment",
             # Outside agencies: run them (rates, staff) and place and recall
             # cases (``agencies/``, ``agency-placements/``: "Supervisor writes").
             *_AGENCY_SUPERVISION,
@@ -188,6 +199,38 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "legal.*",
             "backoffice.view_accessrecord",
             *(f"{app}.*" for app in CASES_SUBAPPS),
+            # Second-factor devices (django-otp): see them and delete a lost
+            # one, so its owner enrols again. Never add or change one: that
+            # would let an administrator sign in as someone else.
+            "otp_totp.view_totpdevice",
+            "otp_totp.delete_totpdevice",
+            "otp_static.view_staticdevice",
+            "otp_static.delete_staticdevice",
+            # Login lockouts (django-axes): read them and lift one early
+            # (deleting the attempt row unlocks); API tokens (knox): read
+            # them and revoke one. Never add or change either.
+            "axes.view_accessattempt",
+            "axes.delete_accessattempt",
+            "axes.view_accesslog",
+            "axes.view_accessfailurelog",
+            "knox.view_authtoken",
+            "knox.delete_authtoken",
+        }
+    ),
+    # Back-office finance staff: the payments and the claims of every case,
+    # with the debt and its ledger to check them against; they approve or
+    # reject claims (never their own) and post nothing themselves. Not the
+    # customer's data or the collection work (access.py: every case's money).
+    PAYMENTS: frozenset(
+        {
+            "cases.view_creditor",
+            "cases.view_product",
+            "cases.view_debt",
+            "cases.view_instalment",
+            "cases.view_ledgerentry",
+            "cases.view_payment",
+            "cases.view_paymentclaim",
+            "cases.approve_payment",
         }
     ),
     # Staff of an outside agency: the collector's screens and work, no
@@ -199,7 +242,31 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         _COLLECTOR_VIEW
         | (_WORK_VIEW - _AGENCY_HIDDEN)
         | _WORK_WRITE
+        # No payment claims either: money reaches the creditor, not the agency.
         | {"customers.add_contactpoint", "agencies.view_agency", "agencies.view_agencyplacement"}
+    ),
+    # Service users of a creditor's or a bank's system, API only (not staff,
+    # no second factor): place customers and accounts, post payments directly
+    # (no claim: the money is already in the bank), send placement and
+    # statement files, and read back what they sent. Every case
+    # (``backoffice.access``), none of the collection work or the audit.
+    INTEGRATION: frozenset(
+        {
+            "customers.view_customer",
+            "customers.add_customer",
+            "cases.view_creditor",
+            "cases.view_product",
+            "cases.view_debt",
+            "cases.add_debt",
+            "cases.view_payment",
+            "cases.add_payment",
+            "placements.view_placementlayout",
+            "placements.view_placementfile",
+            "placements.add_placementfile",
+            "statements.view_statementsource",
+            "statements.view_statementfile",
+            "statements.add_statementfile",
+        }
     ),
 }
 

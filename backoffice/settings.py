@@ -6,9 +6,11 @@ SQLite file with Celery tasks executed eagerly. Production sets
 ``ALLOWED_HOSTS``; a bad value stops start-up with a message naming it.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -43,10 +45,19 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens: expiring, stored as hashes (django-rest-knox; backoffice.api.auth).
+    "knox",
+    # Login lockout per username and per address (django-axes; backoffice.lockout).
+    "axes",
     "django_filters",
     "drf_spectacular",
+    # Swagger UI served from our static files (no CDN; the CSP allows only this origin).
+    "drf_spectacular_sidecar",
+    "csp",
     "simple_history",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "backoffice.apps.CeleryBeatConfig",
     "backoffice",
     "customers",
@@ -61,14 +72,25 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (CONTENT_SECURITY_POLICY below) and Cache-Control: no-store.
+    "backoffice.security_headers.ContentSecurityPolicyMiddleware",
+    "backoffice.security_headers.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The second factor (issue #14): who verified with which device, then
+    # the gate that sends staff who need one to verify or enrol
+    # (``backoffice.second_factor``).
+    "django_otp.middleware.OTPMiddleware",
+    "backoffice.second_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a login refused by the lockout into the lockout page
+    # (AXES_LOCKOUT_CALLABLE).
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "backoffice.urls"
@@ -86,6 +108,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                # The CSP nonce as ``csp_nonce`` for ``{% csp_nonce_attr %}`` (admin templates).
+                "backoffice.security_headers.csp_nonce",
             ],
         },
     },
@@ -121,13 +145,112 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 # Placement and payment statement files larger than this are refused before
 # any row is read (``backoffice.filereaders``).
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=256 * 1024 * 1024)
-# Placement files up to this size are imported in the request (admin, API);
-# larger ones run as a Celery task (``cases.placements``).
-PLACEMENT_INLINE_MAX_BYTES = env.int("PLACEMENT_INLINE_MAX_BYTES", default=2 * 1024 * 1024)
+# Bounds checked before an import parses a row (``backoffice.filereaders``):
+# data rows of a CSV or of any XLSX sheet, and the bytes an XLSX (a zip)
+# expands to, so a small XLSX cannot unfold into millions of rows.
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=1_000_000)
+IMPORT_MAX_UNCOMPRESSED_BYTES = env.int("IMPORT_MAX_UNCOMPRESSED_BYTES", default=200 * 1024 * 1024)
+# Placement and statement imports from the admin and the API always run as a
+# Celery task (never in the request), killed after IMPORT_TASK_TIME_LIMIT
+# seconds (a soft limit a minute earlier lets the task record why). A file
+# still validating/loading (statements: queued/importing) after
+# IMPORT_STUCK_AFTER_MINUTES is marked failed by the sweeper so the same
+# bytes can be sent again; it must be longer than the task's hard limit.
+IMPORT_TASK_TIME_LIMIT = env.int("IMPORT_TASK_TIME_LIMIT", default=30 * 60)
+IMPORT_TASK_SOFT_TIME_LIMIT = env.int("IMPORT_TASK_SOFT_TIME_LIMIT", default=IMPORT_TASK_TIME_LIMIT - 60)
+IMPORT_STUCK_AFTER_MINUTES = env.int("IMPORT_STUCK_AFTER_MINUTES", default=60)
+if not 0 < IMPORT_TASK_SOFT_TIME_LIMIT < IMPORT_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured("IMPORT_TASK_SOFT_TIME_LIMIT must be above 0 and below IMPORT_TASK_TIME_LIMIT")
+if IMPORT_STUCK_AFTER_MINUTES * 60 <= IMPORT_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "IMPORT_STUCK_AFTER_MINUTES must be longer than IMPORT_TASK_TIME_LIMIT (seconds): "
+        "the sweeper would fail imports that are still running"
+    )
+# Evidence attached to a payment claim (a receipt: PDF, PNG or JPEG) larger
+# than this is refused (``cases.services.claims``).
+PAYMENT_CLAIM_EVIDENCE_MAX_BYTES = env.int("PAYMENT_CLAIM_EVIDENCE_MAX_BYTES", default=5 * 1024 * 1024)
+
+# -- Who gets in (issue #14) ---------------------------------------------------------
+# Every login (admin, auth/token/) goes through django-axes first: after
+# AXES_FAILURE_LIMIT failures for one username, or from one address, the
+# next attempts are refused for AXES_COOLOFF_MINUTES without checking the
+# password; each lockout is written to the access records and an
+# administrator can lift it early (admin: Axes > Access attempts, delete).
+AUTHENTICATION_BACKENDS = [
+    "backoffice.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=30)
+for _name in ("AXES_FAILURE_LIMIT", "AXES_COOLOFF_MINUTES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1")
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Attempts during a lockout neither count nor extend it: the cool-off ends
+# when announced. A success does not wipe the address's failures either (one
+# valid account would otherwise reset the count of an address trying others).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "backoffice.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "backoffice.lockout.client_address"
+AXES_USERNAME_CALLABLE = "backoffice.lockout.login_name"
+# Axes logs each failure with the name and address masked; no start-up banner.
+AXES_VERBOSE = False
+# Requests pass through this many reverse proxies that append to
+# X-Forwarded-For (the lockout and the API throttles read the client address
+# the same way); 0 trusts only REMOTE_ADDR. Production (DEBUG=false) already
+# assumes one TLS-terminating proxy (SECURE_PROXY_SSL_HEADER), so 1 there:
+# with 0 behind a proxy every client would share the proxy's address, and
+# five wrong passwords anywhere would lock everyone out.
+NUM_PROXIES = env.int("NUM_PROXIES", default=0 if DEBUG else 1)
+if NUM_PROXIES < 0:
+    raise ImproperlyConfigured("NUM_PROXIES must be 0 or more")
+
+# API rates ("N/second|minute|hour|day"). THROTTLE_USER is per signed-in user,
+# THROTTLE_INTEGRATION per Integration service user, THROTTLE_ANON and
+# THROTTLE_LOGIN (auth/token/) per address, THROTTLE_PAYMENTS per user on
+# POST payments/.
+THROTTLE_ANON = env.str("THROTTLE_ANON", default="30/minute")
+THROTTLE_USER = env.str("THROTTLE_USER", default="120/minute")
+THROTTLE_INTEGRATION = env.str("THROTTLE_INTEGRATION", default="600/minute")
+THROTTLE_LOGIN = env.str("THROTTLE_LOGIN", default="10/minute")
+THROTTLE_PAYMENTS = env.str("THROTTLE_PAYMENTS", default="30/minute")
+_THROTTLES = ("THROTTLE_ANON", "THROTTLE_USER", "THROTTLE_INTEGRATION", "THROTTLE_LOGIN", "THROTTLE_PAYMENTS")
+for _name in _THROTTLES:
+    _count, _, _period = globals()[_name].partition("/")
+    if not (_count.isdigit() and int(_count) > 0 and _period[:1] in {"s", "m", "h", "d"}):
+        raise ImproperlyConfigured(f"{_name} must look like 120/minute, not {globals()[_name]!r}")
+
+# Throttle counters (and anything else cached). One process: local memory;
+# several gunicorn workers or machines must share one, e.g.
+# CACHE_URL=redis://redis:6379/1, or each counts on its own.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; a token
+# expires TOKEN_TTL_HOURS after login (INTEGRATION_TOKEN_TTL_HOURS for the
+# Integration role's service users); a user holds at most
+# TOKEN_LIMIT_PER_USER live tokens. A password change, deactivation or the
+# loss of every role revokes all of a user's tokens (backoffice.tokens).
+TOKEN_TTL_HOURS = env.int("TOKEN_TTL_HOURS", default=10)
+INTEGRATION_TOKEN_TTL_HOURS = env.int("INTEGRATION_TOKEN_TTL_HOURS", default=7 * 24)
+TOKEN_LIMIT_PER_USER = env.int("TOKEN_LIMIT_PER_USER", default=20)
+for _name in ("TOKEN_TTL_HOURS", "INTEGRATION_TOKEN_TTL_HOURS", "TOKEN_LIMIT_PER_USER"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1")
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=TOKEN_TTL_HOURS),
+    "TOKEN_LIMIT_PER_USER": TOKEN_LIMIT_PER_USER,
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+
+# Deepest nesting of arrays/objects a JSON request body may have (``backoffice.parsers``).
+API_JSON_MAX_DEPTH = env.int("API_JSON_MAX_DEPTH", default=32)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "backoffice.tokens.ExpiringTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -137,12 +260,42 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "COERCE_DECIMAL_TO_STRING": True,
     "EXCEPTION_HANDLER": "backoffice.api.exception_handler",
+    # JSON bodies: malformed, NaN or nested deeper than API_JSON_MAX_DEPTH → 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "backoffice.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    # Throttling (backoffice.throttling): counters live in the "default"
+    # cache (CACHE_URL). Anonymous callers by address, signed-in users by id
+    # ("integration" instead of "user" for the Integration role); "login" on
+    # auth/token/ by address, "payments" on POST payments/ by user.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "backoffice.throttling.AnonymousThrottle",
+        "backoffice.throttling.SignedInThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": THROTTLE_ANON,
+        "user": THROTTLE_USER,
+        "integration": THROTTLE_INTEGRATION,
+        "login": THROTTLE_LOGIN,
+        "payments": THROTTLE_PAYMENTS,
+    },
+    # The client address is the one NUM_PROXIES hops from the right of
+    # X-Forwarded-For (0: REMOTE_ADDR, the header is ignored and cannot be forged).
+    "NUM_PROXIES": NUM_PROXIES,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ledgerline API",
     "DESCRIPTION": "Debt collection back office: accounts, ledger, payments, cases.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and Swagger UI are for staff only (issue 14); the assets come
+    # from drf-spectacular-sidecar, served as our own static files.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAdminUser"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # One name per choice set shared by several fields.
     "ENUM_NAME_OVERRIDES": {
         "LanguageEnum": "cases.models.dunning.LANGUAGES",
@@ -239,6 +392,30 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 LOGIN_URL = "admin:login"
 
+# Second factor for the admin (django-otp; ``backoffice.second_factor``):
+# Administrator, Supervisor, Compliance, Agency, holders of
+# ``customers.view_full_id`` and superusers must verify a TOTP code (or a
+# backup code) after their password. OTP_REQUIRED_FOR_ALL asks every staff
+# user. OTP_ENFORCE=false switches the gate off for the demo only: it is
+# refused unless DEBUG is true, and every admin page then says so.
+OTP_ENFORCE = _env_bool("OTP_ENFORCE", True)
+if not OTP_ENFORCE and not DEBUG:
+    raise ImproperlyConfigured(
+        "OTP_ENFORCE=false is only allowed with DEBUG=true (demo settings); "
+        "production always enforces the second factor"
+    )
+OTP_REQUIRED_FOR_ALL = _env_bool("OTP_REQUIRED_FOR_ALL", False)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Ledgerline")
+# Wrong codes: django-otp refuses the next try for 1, 2, 4, 8… seconds
+# (factor × 2^(failures-1)) per device.
+OTP_TOTP_THROTTLE_FACTOR = env.int("OTP_TOTP_THROTTLE_FACTOR", default=1)
+OTP_STATIC_THROTTLE_FACTOR = env.int("OTP_STATIC_THROTTLE_FACTOR", default=1)
+for _name in ("OTP_TOTP_THROTTLE_FACTOR", "OTP_STATIC_THROTTLE_FACTOR"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be at least 1 (0 would switch throttling off)")
+# The device screens never show another user's secret or backup codes.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", True)
@@ -249,6 +426,25 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+
+# Content-Security-Policy (django-csp 4; backoffice.security_headers). Scripts
+# and styles come from this origin or carry the per-request nonce; no inline
+# handlers, no inline style attributes (the dashboard's SVG charts use SVG
+# presentation attributes instead, backoffice.charts), no plugins, no framing.
+# CSP_REPORT_URI, when set, is where browsers report violations.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": env.str("CSP_REPORT_URI", default="") or None,
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -1,16 +1,18 @@
-"""Root URLs: the admin, the REST API under /api/v1/, and its schema.
+"""Root URLs: the admin, the REST API under /api/v1/, and its schema (staff only).
 
 The audit screens sit under /admin/audit/ and come before the admin site,
 whose catch-all pattern would otherwise take them.
 """
 
 from django.contrib import admin
+from django.contrib.admin.views.decorators import staff_member_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from backoffice.api.auth import LogoutAllView, LogoutView, TokenLoginView
 from backoffice.views import audit as audit_views
 from backoffice.views.dashboard import dashboard_urls
+from backoffice.views.second_factor import second_factor_urls
 
 urlpatterns = [
     path("admin/audit/", audit_views.audit_trail_view, name="audit-trail"),
@@ -21,12 +23,22 @@ urlpatterns = [
         name="audit-object",
     ),
     path("admin/dashboard/", include(dashboard_urls())),
+    path("admin/second-factor/", include(second_factor_urls())),
     path("hooks/", include("cases.urls")),
     path("legal/", include("legal.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    # Expiring tokens (issue #14): sign in, revoke this token, revoke them all.
+    path("api/v1/auth/token/", TokenLoginView.as_view(), name="api-token"),
+    path("api/v1/auth/logout/", LogoutView.as_view(), name="api-logout"),
+    path("api/v1/auth/logout-all/", LogoutAllView.as_view(), name="api-logout-all"),
     path("api/v1/", include("backoffice.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Staff only (SPECTACULAR_SETTINGS["SERVE_PERMISSIONS"]); a browser that is not
+    # signed in as staff is sent to the admin login instead of a bare 401.
+    path(
+        "api/docs/",
+        staff_member_required(SpectacularSwaggerView.as_view(url_name="schema")),
+        name="swagger-ui",
+    ),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -8,15 +8,15 @@ is a staff user in one of them:
 
 - ``collector`` (member of team T), ``collector2`` (no team);
 - ``team_lead`` (leads team T); ``legal``; ``compliance``; ``supervisor``;
-  ``administrator``; ``agency``;
+  ``administrator``; ``agency``; ``payments`` (back-office finance staff);
 - ``superuser``; ``outsider`` (staff, no group, no permission).
 
 Both are built once per test module (see ``_persona_world``). The world
 (``world`` fixture) has three cases, each with one debt placed
 through ``place_debt`` (its instalments and ledger), a contact point, a third
 party, a payment (``post_payment``), an assignment row, a contact attempt, a
-promise, a payment plan with one instalment, a pending settlement and a
-*resolved* dispute (no hold):
+promise, a payment plan with one instalment, a pending settlement, a
+*resolved* dispute (no hold) and a pending payment claim (issue #14):
 
 - case A: assigned to ``collector``, team T, stage ``soft``;
 - case B: assigned to ``collector2``, no team, stage ``soft``;
@@ -58,6 +58,7 @@ from cases.models import (
     DunningStep,
     Message,
     MessageTemplate,
+    PaymentClaim,
     PaymentPlan,
     PlanInstalment,
     PromiseToPay,
@@ -85,6 +86,7 @@ PERSONA_ROLES: dict[str, str | None] = {
     "supervisor": roles.SUPERVISOR,
     "administrator": roles.ADMINISTRATOR,
     "agency": roles.AGENCY,
+    "payments": roles.PAYMENTS,
     "superuser": None,
     "outsider": None,
 }
@@ -102,6 +104,9 @@ CASES_SEEN: dict[str, frozenset[str]] = {
     "administrator": ALL_CASES,
     # Case B is placed with the agency persona's agency (``make_world``).
     "agency": frozenset("B"),
+    # Finance staff check money on every account (their permissions keep
+    # them to debts, ledgers, payments and claims).
+    "payments": ALL_CASES,
     "superuser": ALL_CASES,
     "outsider": frozenset(),
 }
@@ -221,6 +226,18 @@ def make_world(users: dict[str, object]) -> World:
             ).payment,
         )
         world.add(letter, *debt.ledger_entries.all())
+        world.add(
+            letter,
+            PaymentClaim.objects.create(
+                debt=debt,
+                amount=Decimal("20.00"),
+                currency=debt.currency,
+                received_on=date(2026, 1, 16),
+                channel="cash",
+                reference=f"PERSONA-CLAIM-{letter}",
+                claimed_by=values["assigned_to"] or users["team_lead"],
+            ),
+        )
         world.add(
             letter,
             WatchListEntry.objects.create(debt=debt, reasons=["broken_promise"], since=date(2026, 2, 1)),

@@ -10,6 +10,7 @@ from backoffice.api.common import (  # noqa: F401
     CleanModelSerializer,
     IsAdministratorOrReadOnly,
     ModelPermissions,
+    PlainDecimalField,
     SupervisorWritesOrReadOnly,
     VisibleRelatedField,
     exception_handler,

@@ -10,6 +10,8 @@
 - ``CleanModelSerializer``: plain create/update go through
   ``Model.full_clean()`` so a model's own rules (``clean()``, constraints)
   answer 400 per field, and the acting user and reason reach the history row.
+- ``PlainDecimalField`` (``money()`` and every model ``DecimalField``):
+  amounts are plain decimals; ``"1e3"``, ``" 1000"``, ``"1,000"`` answer 400.
 - Permissions: ``IsAdministratorOrReadOnly`` for configuration (policies,
   creditors, products); ``ModelPermissions`` (Django model permissions, with
   per-action overrides) for everything else. Which *rows* a user may touch
@@ -17,8 +19,10 @@
 """
 
 import copy
+import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
@@ -178,8 +182,51 @@ def named_choice(component: str, choices, **kwargs) -> serializers.ChoiceField:
     return _CHOICE_FIELDS[component](choices=choices, **kwargs)
 
 
+# An optional minus, digits, an optional point and digits: nothing else.
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+
+
+class PlainDecimalField(serializers.DecimalField):
+    """A decimal written plainly, as DESIGN.md says amounts are ("1413.50").
+
+    DRF's own field strips spaces and takes whatever ``Decimal`` takes:
+    ``" 1000"``, ``"1e3"`` (read as 1000), ``"1E3"``. Here a string must be
+    an optional minus, digits and an optional fraction, and a JSON number
+    must have been written that way too (``backoffice.parsers.JSONNumber``
+    keeps its text), so ``1e3`` is refused, not read as 1000. Then DRF's own
+    checks apply: at most ``decimal_places`` decimals (``"1.001"`` is refused
+    for money), ``max_digits``. Every refusal is a 400 naming the field.
+    Every model ``DecimalField`` in a ``ModelSerializer`` maps to this field
+    (below), so rates and percentages follow the same rule.
+    """
+
+    default_error_messages = {
+        "plain": _(
+            "Write a plain decimal number: digits, an optional point and decimals (e.g. 1413.50); "
+            "no spaces, thousands separators, exponents or words."
+        ),
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("plain")
+        if isinstance(data, int):
+            data = str(data)
+        elif isinstance(data, float):
+            data = getattr(data, "text", None) or repr(data)
+        if not isinstance(data, str) or not _PLAIN_DECIMAL.fullmatch(data):
+            self.fail("plain")
+        return super().to_internal_value(data)
+
+
+# ``ModelSerializer`` builds a field per model field from this mapping: every
+# model ``DecimalField`` (money, rates) is read by ``PlainDecimalField``.
+serializers.ModelSerializer.serializer_field_mapping[models.DecimalField] = PlainDecimalField
+
+
 def money(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(**MONEY, **kwargs)
+    """An amount: a plain decimal with at most two places (``PlainDecimalField``)."""
+    return PlainDecimalField(**MONEY, **kwargs)
 
 
 REFUSED = OpenApiResponse(description=_("Refused: conflicts with the state of the case (e.g. a hold)."))

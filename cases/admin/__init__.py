@@ -1,6 +1,7 @@
 """The cases app's admin screens, one module per area; importing the package registers them all."""
 
 from cases.admin import (  # noqa: F401,E402  (registers each area's screens)
+    claims,
     letters,
     messaging,
     risk,

@@ -28,6 +28,7 @@ from backoffice.access import (
 )
 from backoffice.api import IsAdministratorOrReadOnly, ModelPermissions
 from backoffice.errors import Conflict
+from backoffice.throttling import PaymentPostingThrottle
 from cases.api import serializers as s
 from cases.api import work_serializers as w
 from cases.api.work_views import ensure_writable
@@ -196,7 +197,8 @@ class PaymentViewSet(
     viewsets.GenericViewSet,
 ):
     """Money in. Posting is idempotent by ``reference`` and by the
-    ``Idempotency-Key`` header: a repeat answers 200 with the first payment."""
+    ``Idempotency-Key`` header: a repeat answers 200 with the first payment.
+    Posting has its own, stricter rate (``THROTTLE_PAYMENTS``, issue #14)."""
 
     serializer_class = s.PaymentSerializer
     permission_classes = [ModelPermissions]
@@ -205,6 +207,9 @@ class PaymentViewSet(
 
     def get_queryset(self):
         return payments_for(self.request.user).order_by("-received_on", "-id")
+
+    def get_throttles(self):
+        return [*super().get_throttles(), PaymentPostingThrottle()]
 
     def get_serializer_class(self):
         if self.action == "create":

@@ -19,6 +19,7 @@ from datetime import date
 from cases.agencies import demo as agencies_demo
 from cases.bureau import demo as furnishing_demo
 from cases.bureau_inquiry import demo as inquiry_demo
+from cases.demo.claims import seed_payment_claims
 from cases.demo.small_balances import seed_small_balances
 from cases.placements import demo as placements_demo
 from cases.statements import demo as statements_demo
@@ -41,6 +42,8 @@ def seed_features(*, business_date: date, actor, seed: int = 2026) -> list[str]:
     lines.append(f"Small balances: {offers} bulk settlement offer(s) in draft.")
     reports = inquiry_demo.seed(actor=actor, business_date=business_date, rng=random.Random(seed))
     lines.append(f"Bureau reports fetched for {reports} customer(s).")
+    claims = seed_payment_claims(business_date=business_date)
+    lines.append(f"Payment claims waiting for approval: {claims}.")
     submissions = furnishing_demo.seed(business_date=business_date, actor=actor)
     lines.append(f"Metro 2 submissions generated: {len(submissions)}.")
     return lines

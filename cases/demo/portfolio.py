@@ -91,6 +91,7 @@ DEMO_USERS = (
     ("legal", roles.LEGAL, False),
     ("compliance", roles.COMPLIANCE, False),
     ("supervisor", roles.SUPERVISOR, False),
+    ("finance", roles.PAYMENTS, False),
     ("admin", roles.ADMINISTRATOR, True),
 )
 

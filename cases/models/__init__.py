@@ -21,6 +21,7 @@ from cases.models.accounts import (  # noqa: F401
     validate_bucket_edges,
     validate_waterfall,
 )
+from cases.models.claims import PaymentClaim  # noqa: F401
 from cases.models.dunning import (  # noqa: F401
     LANGUAGES,
     Channel,

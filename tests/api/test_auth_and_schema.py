@@ -2,7 +2,8 @@
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
+from knox.crypto import hash_token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from cases.models import Payment
@@ -55,7 +56,10 @@ def test_token_from_username_and_password_authenticates_requests(admin_user):
     )
     assert response.status_code == 200
     token = response.json()["token"]
-    assert token == Token.objects.get(user=admin_user).key
+    assert response.json()["expiry"]
+    # Stored only as a digest (issue #14: hashed at rest).
+    stored = AuthToken.objects.get(user=admin_user)
+    assert stored.digest == hash_token(token) != token
 
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/debts/").status_code == 200
@@ -69,12 +73,14 @@ def test_token_request_with_a_wrong_password_is_refused():
     )
 
     assert response.status_code == 400
-    assert not Token.objects.exists()
+    assert not AuthToken.objects.exists()
 
 
 def test_unknown_token_is_refused_with_401():
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef01234567")
+    client.credentials(
+        HTTP_AUTHORIZATION="Token 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    )
 
     assert client.get("/api/v1/debts/").status_code == 401
 
@@ -86,15 +92,31 @@ def test_session_login_authenticates_requests(admin_user):
     assert client.get("/api/v1/customers/").status_code == 200
 
 
-def test_schema_endpoint_answers(api):
+def test_schema_endpoint_answers_staff(api):
     response = api.get("/api/schema/")
 
     assert response.status_code == 200
     assert b"/api/v1/payments/{id}/reverse/" in response.content
 
 
-def test_swagger_ui_answers(api):
-    assert api.get("/api/docs/").status_code == 200
+def test_schema_endpoint_refuses_anonymous_callers(anonymous_api):
+    response = anonymous_api.get("/api/schema/")
+
+    assert response.status_code == 401
+    assert b"/api/v1/payments/" not in response.content
+
+
+def test_swagger_ui_answers_signed_in_staff(client, admin_user):
+    client.force_login(admin_user)
+
+    assert client.get("/api/docs/").status_code == 200
+
+
+def test_swagger_ui_sends_anonymous_browsers_to_the_login(client):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
 
 
 def test_schema_generates_without_errors_or_warnings(tmp_path):

@@ -26,6 +26,7 @@ from cases.models import (
     Message,
     MessageTemplate,
     Payment,
+    PaymentClaim,
     PaymentPlan,
     PlanInstalment,
     Product,
@@ -51,6 +52,7 @@ THROUGH_CASES = {
     "instalments_for": Instalment,
     "ledger_for": LedgerEntry,
     "payments_for": Payment,
+    "payment_claims_for": PaymentClaim,
     "assignments_for": Assignment,
     "contacts_for": ContactAttempt,
     "promises_for": PromiseToPay,
@@ -109,6 +111,9 @@ STATEMENTS = {"statement_sources_for", "statement_files_for", "statement_lines_f
 # the roles that see every case, with the view permission; tested row by row
 # in tests/bureau/test_access_and_admin.py.
 BUREAU_PORTFOLIO = {"bureau_submissions_for", "furnisher_profiles_for"}
+# The payment claims a holder of ``approve_payment`` may decide (issue #14):
+# spelled out in ``test_the_claims_to_decide_are_the_pending_claims_of_others``.
+CLAIM_DECISIONS = {"payment_claims_to_decide_for"}
 
 ALL = {"A", "B", "C"}
 
@@ -129,7 +134,13 @@ def test_every_access_function_is_in_a_table():
         if name.endswith("_for") and not name.startswith("_") and callable(getattr(access, name))
     }
     assert functions - {"writable_cases_for"} == (
-        set(THROUGH_CASES) | set(REFERENCE) | LEGAL | PLACEMENTS | STATEMENTS | BUREAU_PORTFOLIO
+        set(THROUGH_CASES)
+        | set(REFERENCE)
+        | LEGAL
+        | PLACEMENTS
+        | STATEMENTS
+        | BUREAU_PORTFOLIO
+        | CLAIM_DECISIONS
     )
 
 
@@ -307,6 +318,7 @@ WRITABLE = {
     "supervisor": ALL,
     "administrator": ALL,
     "agency": {"B"},
+    "payments": set(),
     "superuser": ALL,
     "outsider": set(),
 }
@@ -319,6 +331,42 @@ def test_writable_cases_follow_each_role(world, personas):
         if got != WRITABLE[name]:
             failures.append(f"{name}: expected {sorted(WRITABLE[name])} got {sorted(got)}")
     assert not failures, "\n".join(failures)
+
+
+# Who decides payment claims: holders of ``approve_payment`` through a role.
+APPROVERS = {"supervisor", "administrator", "payments", "superuser"}
+
+
+def test_the_claims_to_decide_are_the_pending_claims_of_others(world, personas):
+    failures = []
+    for name in world.PERSONAS:
+        user = fresh(personas[name])
+        expected = set()
+        if name in APPROVERS:
+            expected = {
+                pk
+                for pk in world.pks(PaymentClaim, ALL)
+                if PaymentClaim.objects.get(pk=pk).claimed_by_id != user.pk
+            }
+        if access.may_approve_payments(user) is not (name in APPROVERS):
+            failures.append(f"{name}: may_approve_payments is wrong")
+        got = set(access.payment_claims_to_decide_for(user).values_list("pk", flat=True))
+        if got != expected:
+            failures.append(f"{name}: expected {sorted(expected)} got {sorted(got)}")
+    assert not failures, "\n".join(failures)
+
+
+def test_a_decided_claim_leaves_the_queue(world, personas):
+    claim = world.row(PaymentClaim, "A")
+    PaymentClaim.objects.filter(pk=claim.pk).update(
+        status=PaymentClaim.Status.REJECTED,
+        decided_by=personas["supervisor"],
+        decided_at=claim.created_at,
+        reject_reason="no such transfer",
+    )
+    user = fresh(personas["payments"])
+    assert claim.pk not in set(access.payment_claims_to_decide_for(user).values_list("pk", flat=True))
+    assert claim.pk in set(access.payment_claims_for(user).values_list("pk", flat=True))
 
 
 def test_a_collector_may_not_work_their_closed_case(world, collector):

@@ -56,6 +56,8 @@ ROWS = {
     "cases.Instalment": access.instalments_for,
     "cases.LedgerEntry": access.ledger_for,
     "cases.Payment": access.payments_for,
+    # The claims queue (issue #14): the claims of the cases the user sees.
+    "cases.PaymentClaim": access.payment_claims_for,
     "cases.Assignment": access.assignments_for,
     "cases.AssignmentRule": access.assignment_rules_for,
     "cases.CollectorProfile": access.collector_profiles_for,
@@ -101,7 +103,12 @@ ROWS = {
     # their permissions by hand) only; no role holds them.
     "auth.User": PERMISSION_ONLY,
     "auth.Group": PERMISSION_ONLY,
-    "authtoken.TokenProxy": PERMISSION_ONLY,
+    # API tokens (knox, stored as digests) and login lockouts (axes): the
+    # Administrator role reads them, revokes a token and lifts a lockout.
+    "knox.AuthToken": PERMISSION_ONLY,
+    "axes.AccessAttempt": PERMISSION_ONLY,
+    "axes.AccessLog": PERMISSION_ONLY,
+    "axes.AccessFailureLog": PERMISSION_ONLY,
     "django_celery_beat.IntervalSchedule": PERMISSION_ONLY,
     "django_celery_beat.CrontabSchedule": PERMISSION_ONLY,
     "django_celery_beat.SolarSchedule": PERMISSION_ONLY,
@@ -109,6 +116,10 @@ ROWS = {
     "django_celery_beat.PeriodicTask": PERMISSION_ONLY,
     "django_celery_results.TaskResult": PERMISSION_ONLY,
     "django_celery_results.GroupResult": PERMISSION_ONLY,
+    # Second-factor devices (django-otp): Administrators see them and may
+    # delete a lost one (never add or change); the screens hide secrets.
+    "otp_totp.TOTPDevice": PERMISSION_ONLY,
+    "otp_static.StaticDevice": PERMISSION_ONLY,
     # Payment statements: only the roles that see every case (docs/statements.md).
     "statements.StatementSource": access.statement_sources_for,
     "statements.StatementFile": access.statement_files_for,

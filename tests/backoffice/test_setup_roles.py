@@ -27,6 +27,8 @@ def test_creates_every_role_group():
         "Supervisor",
         "Administrator",
         "Agency",
+        "Payments",
+        "Integration",
     }
 
 
@@ -42,10 +44,10 @@ def test_rerun_restores_permissions_changed_by_hand():
     call_command("setup_roles")
     collector = Group.objects.get(name=roles.COLLECTOR)
     collector.permissions.add(Permission.objects.get(codename="delete_debt"))
-    collector.permissions.remove(Permission.objects.get(codename="add_payment"))
+    collector.permissions.remove(Permission.objects.get(codename="add_paymentclaim"))
     call_command("setup_roles")
     assert "cases.delete_debt" not in _perms(roles.COLLECTOR)
-    assert "cases.add_payment" in _perms(roles.COLLECTOR)
+    assert "cases.add_paymentclaim" in _perms(roles.COLLECTOR)
 
 
 def test_rerun_applies_a_changed_mapping(monkeypatch):
@@ -91,10 +93,14 @@ def test_collectors_read_their_screens_and_do_collection_work():
     } <= collector
     assert {f"cases.view_{m}" for m in WORK_MODELS} <= collector
     assert "customers.view_full_id" not in collector
+    # Maker–checker (issue #14): a collector records payment claims and
+    # never posts to the ledger or approves.
+    assert "cases.view_paymentclaim" in collector
+    assert not {"cases.add_payment", "cases.approve_payment"} & collector
     # Cancelling a promise or a plan is a change; nothing else is.
     assert _writes(collector) == {
         "customers.add_contactpoint",
-        "cases.add_payment",
+        "cases.add_paymentclaim",
         *(f"cases.add_{m}" for m in WORK_MODELS),
         "cases.change_promisetopay",
         "cases.change_paymentplan",
@@ -111,6 +117,8 @@ def test_team_leads_add_assignment_and_settlement_approval():
     }
     assert {"cases.view_team", "cases.view_assignmentrule", "cases.view_collectorprofile"} <= team_lead
     assert "customers.view_full_id" not in team_lead
+    assert {"cases.add_paymentclaim", "cases.view_paymentclaim"} <= team_lead
+    assert not {"cases.add_payment", "cases.approve_payment"} & team_lead
 
 
 def test_legal_reads_the_case_and_owns_the_legal_app():
@@ -164,6 +172,22 @@ def test_supervisors_assign_approve_and_run_teams():
         "cases.change_bulksettlementoffer",
     }
     assert "cases.approve_bulksettlementoffer" in supervisor
+    # Supervisors approve payment claims; they do not post payments themselves.
+    assert "cases.approve_payment" in supervisor
+    assert "cases.add_payment" not in supervisor
+
+
+def test_payments_staff_see_money_and_approve_claims_and_nothing_else():
+    call_command("setup_roles")
+    payments = _perms(roles.PAYMENTS)
+    assert {"cases.view_payment", "cases.view_paymentclaim", "cases.view_debt", "cases.approve_payment"} <= (
+        payments
+    )
+    # They check and approve; they neither post nor record claims, and read
+    # no customer data or collection work.
+    assert _writes(payments) == set()
+    assert not {p for p in payments if p.startswith("customers.")}
+    assert not {f"cases.view_{m}" for m in WORK_MODELS} & payments
 
 
 def test_agency_staff_work_like_collectors_without_payments():
@@ -171,7 +195,12 @@ def test_agency_staff_work_like_collectors_without_payments():
     agency = _perms(roles.AGENCY)
     # Not the lender's internal routing or watch list; their own agency's
     # rows (tests/agencies/test_roles.py).
-    hidden = {"cases.add_payment", "cases.view_assignment", "cases.view_watchlistentry"}
+    hidden = {
+        "cases.add_paymentclaim",
+        "cases.view_paymentclaim",
+        "cases.view_assignment",
+        "cases.view_watchlistentry",
+    }
     core = ("cases.", "customers.")
     collector = {p for p in _perms(roles.COLLECTOR) if p.startswith(core)}
     assert {p for p in agency if p.startswith(core)} == collector - hidden
@@ -185,8 +214,47 @@ def test_administrators_hold_every_domain_permission():
             "content_type"
         )
     }
+    # The security screens (issue #14): login lockouts (read, and lift one by
+    # deleting its attempt), API tokens (read, revoke) and second-factor
+    # devices (read, delete a lost one); never add or change.
+    lockouts_and_tokens = {
+        "axes.view_accessattempt",
+        "axes.delete_accessattempt",
+        "axes.view_accesslog",
+        "axes.view_accessfailurelog",
+        "knox.view_authtoken",
+        "knox.delete_authtoken",
+        "otp_totp.view_totpdevice",
+        "otp_totp.delete_totpdevice",
+        "otp_static.view_staticdevice",
+        "otp_static.delete_staticdevice",
+    }
+    assert lockouts_and_tokens <= _perms(roles.ADMINISTRATOR)
     # Plus reading the access records, as everyone who reads the audit trail.
-    assert _perms(roles.ADMINISTRATOR) == every | {"backoffice.view_accessrecord"}
+    assert _perms(roles.ADMINISTRATOR) - lockouts_and_tokens == every | {"backoffice.view_accessrecord"}
+
+
+def test_integration_service_users_place_accounts_post_payments_and_send_files():
+    call_command("setup_roles")
+    integration = _perms(roles.INTEGRATION)
+    assert _writes(integration) == {
+        "customers.add_customer",
+        "cases.add_debt",
+        "cases.add_payment",
+        "placements.add_placementfile",
+        "statements.add_statementfile",
+    }
+    assert {
+        "customers.view_customer",
+        "cases.view_debt",
+        "cases.view_payment",
+        "placements.view_placementfile",
+        "statements.view_statementfile",
+    } <= integration
+    # Not the collection work, the full national ID, the audit or any screen of people.
+    assert not {f"cases.view_{m}" for m in WORK_MODELS} & integration
+    never = {"customers.view_full_id", "backoffice.view_accessrecord", "cases.approve_payment"}
+    assert not never & integration
 
 
 def test_rerun_reports_what_changed(monkeypatch):

@@ -24,6 +24,9 @@ BUSINESS_DATE = date(2026, 4, 30)
 # on the business date itself: not yet closed by a close of business, and
 # assigned by the auto-assignment that runs once the demo commits.
 PLACED_BY_FILE = "DEMO-PL-"
+# Tests run with DEBUG=False; the guard against seeding production is tested
+# in tests/security/test_seed_demo_guard.py.
+NOT_PRODUCTION = "--i-know-this-is-not-production"
 
 
 def portfolio_debts():
@@ -35,7 +38,9 @@ def demo(django_db_setup, django_db_blocker):
     """Seed once for the module (it takes a few seconds); rolled back after."""
     with django_db_blocker.unblock(), transaction.atomic():
         out = StringIO()
-        call_command("seed_demo", customers=60, business_date=BUSINESS_DATE, stdout=out, verbosity=0)
+        call_command(
+            "seed_demo", NOT_PRODUCTION, customers=60, business_date=BUSINESS_DATE, stdout=out, verbosity=0
+        )
         yield out.getvalue()
         transaction.set_rollback(True)
 
@@ -150,6 +155,8 @@ def test_prints_the_logins(demo):
 def test_second_run_says_so_and_adds_nothing(db_access):
     debts = Debt.objects.count()
     out = StringIO()
-    call_command("seed_demo", customers=60, business_date=BUSINESS_DATE, stdout=out, verbosity=0)
+    call_command(
+        "seed_demo", NOT_PRODUCTION, customers=60, business_date=BUSINESS_DATE, stdout=out, verbosity=0
+    )
     assert "already exists" in out.getvalue()
     assert Debt.objects.count() == debts

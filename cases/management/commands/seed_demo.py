@@ -3,11 +3,16 @@
 Builds the book described in ``cases.demo.portfolio`` (every bucket and status, made
 by the real services) and one login per role. Running it again on a
 database that already holds the demo says so and changes nothing.
+
+The demo logins share one published password, so the command refuses to run
+when ``DEBUG`` is false (a production configuration) unless the operator
+says ``--i-know-this-is-not-production`` (a staging copy with DEBUG off).
 """
 
 import time
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
@@ -33,8 +38,20 @@ class Command(BaseCommand):
             help="Last business date closed (YYYY-MM-DD; default yesterday).",
         )
         parser.add_argument("--seed", type=int, default=2026, help="Random seed (default 2026).")
+        parser.add_argument(
+            "--i-know-this-is-not-production",
+            action="store_true",
+            dest="not_production",
+            help="Run even though DEBUG is false (demo logins with a published password are created).",
+        )
 
-    def handle(self, *args, customers, business_date, seed, verbosity, **options):
+    def handle(self, *args, customers, business_date, seed, verbosity, not_production=False, **options):
+        if not settings.DEBUG and not not_production:
+            raise CommandError(
+                "Refusing to seed demo data: DEBUG is false, which looks like production, and the demo "
+                f"creates logins with the published password {DEMO_PASSWORD!r}. On a machine that is "
+                "not production, run with DEBUG=true or add --i-know-this-is-not-production."
+            )
         if customers < 1:
             raise CommandError("--customers must be at least 1")
         if demo_exists():
@@ -70,7 +87,7 @@ class Command(BaseCommand):
         )
         self.stdout.write("Statuses: " + ", ".join(f"{k} {v}" for k, v in summary.statuses.items()))
         self.stdout.write("Buckets:  " + ", ".join(f"{k} {v}" for k, v in summary.buckets.items()))
-        say("demo features: legal, messages, letters, risk, bureau, placements, agencies …")
+        say("demo features: placements, statements, agencies, small balances, bureau, payment claims, Metro 2 …")
         for line in seed_features(business_date=business_date, actor=system_user(), seed=seed):
             self.stdout.write(line)
         self.stdout.write(f"\nLogins (password {DEMO_PASSWORD!r}) at http://127.0.0.1:8000/admin/")
