@@ -53,6 +53,13 @@ class AccessRecord(AppendOnlyModel):
         PREVIEW_LETTER = "preview_letter", _("Letter previewed")
         EXPORT_AUDIT_CSV = "export_audit_csv", _("Audit trail exported")
         LOGIN_LOCKED_OUT = "login_locked_out", _("Login locked out")
+        # Personal data (issue #15): one deliberate reveal of a masked field
+        # (``detail`` names the field and the reason), a search by a full
+        # value, and every download of a file holding personal data.
+        REVEAL_PERSONAL_DATA = "reveal_personal_data", _("Personal data revealed")
+        SEARCH_PERSONAL_DATA = "search_personal_data", _("Searched by personal data")
+        DOWNLOAD_METRO2 = "download_metro2", _("Metro 2 file downloaded")
+        EXPORT_CSV = "export_csv", _("CSV exported")
 
     # Empty only for a lockout of a name that matches no account.
     user = models.ForeignKey(
