@@ -91,7 +91,9 @@ def test_supervisor_with_a_device_but_not_verified_is_sent_to_verify(client, sup
     assert response.url.startswith(VERIFY + "?next=")
 
 
-@pytest.mark.parametrize("persona", ["administrator", "supervisor", "compliance", "agency", "payments", "superuser"])
+@pytest.mark.parametrize(
+    "persona", ["administrator", "supervisor", "compliance", "agency", "payments", "superuser"]
+)
 def test_every_role_that_needs_a_second_factor_is_held_at_the_door(client, personas, persona):
     client.force_login(personas[persona])
 

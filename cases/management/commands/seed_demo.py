@@ -87,7 +87,7 @@ class Command(BaseCommand):
         )
         self.stdout.write("Statuses: " + ", ".join(f"{k} {v}" for k, v in summary.statuses.items()))
         self.stdout.write("Buckets:  " + ", ".join(f"{k} {v}" for k, v in summary.buckets.items()))
-        say("demo features: placements, statements, agencies, small balances, bureau, payment claims, Metro 2 …")
+        say("demo features: placements, statements, agencies, small balances, bureau, claims, Metro 2 …")
         for line in seed_features(business_date=business_date, actor=system_user(), seed=seed):
             self.stdout.write(line)
         self.stdout.write(f"\nLogins (password {DEMO_PASSWORD!r}) at http://127.0.0.1:8000/admin/")
