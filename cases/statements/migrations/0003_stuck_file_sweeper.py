@@ -8,52 +8,24 @@ reverse removes the entry (and its interval when nothing else uses it).
 """
 
 from django.db import migrations
-from django.utils import timezone
+
+from backoffice.beat_schedules import install_interval_task, remove_interval_task
 
 NAME = "Fail stuck statement files"
 TASK = "statements.fail_stuck_files"
 MINUTES = 10
-
-
-def _changed(apps):
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+DESCRIPTION = (
+    "Marks statement files whose import stopped (worker lost) as failed, "
+    "so the same file can be sent again."
+)
 
 
 def create(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    interval, _ = IntervalSchedule.objects.get_or_create(every=MINUTES, period="minutes")
-    PeriodicTask.objects.update_or_create(
-        name=NAME,
-        defaults={
-            "task": TASK,
-            "interval": interval,
-            "crontab": None,
-            "solar": None,
-            "clocked": None,
-            "args": "[]",
-            "kwargs": "{}",
-            "enabled": True,
-            "one_off": False,
-            "description": (
-                "Marks statement files whose import stopped (worker lost) as failed, "
-                "so the same file can be sent again."
-            ),
-        },
-    )
-    _changed(apps)
+    install_interval_task(apps, name=NAME, task=TASK, minutes=MINUTES, description=DESCRIPTION)
 
 
 def delete(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    interval_ids = set(PeriodicTask.objects.filter(name=NAME).values_list("interval_id", flat=True))
-    PeriodicTask.objects.filter(name=NAME).delete()
-    IntervalSchedule.objects.filter(
-        pk__in=[pk for pk in interval_ids if pk], periodictask__isnull=True
-    ).delete()
-    _changed(apps)
+    remove_interval_task(apps, name=NAME)
 
 
 class Migration(migrations.Migration):
