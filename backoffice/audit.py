@@ -26,3 +26,15 @@ def record(instance, *, actor, reason: str):
     instance._history_user = actor
     instance._change_reason = reason
     return instance
+
+
+def operator_name() -> str:
+    """The operating-system account running this process (a management
+    command's operator), for access records and audit log lines; ``"unknown"``
+    when the environment names none (a container without a user entry)."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"

@@ -93,6 +93,19 @@ def record_accesses(*, user, action: str, objs: Iterable, detail: str = "") -> l
     return AccessRecord.objects.bulk_create(records)
 
 
+def record_download(*, user, action: str, obj, file_name: str, rows: int, via: str = "") -> AccessRecord:
+    """The access record of one file of personal data handed out (issue #15):
+    a CSV export (``EXPORT_CSV``) or a Metro 2 file (``DOWNLOAD_METRO2``).
+
+    ``detail`` names the file, how many data rows it held and, for a file
+    written by a command, ``via`` (the command and the operator who ran it);
+    never a value from the file itself."""
+    detail = f"{file_name}; rows={rows}"
+    if via:
+        detail += f"; via {via}"
+    return record_access(user=user, action=action, obj=obj, detail=detail)
+
+
 # --------------------------------------------------------------------------
 # Sealing
 

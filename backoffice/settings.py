@@ -339,6 +339,10 @@ MAILERS = {
 # back to /hooks/sms/receipt/ signed with SMS_WEBHOOK_SECRET (HMAC-SHA256).
 SMS_BACKEND = env.str("SMS_BACKEND", default="console")
 SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / "sms-outbox.jsonl")
+# The console backend prints the message id, a masked number and the body's
+# length; true prints the number and the text too (a debtor's SMS is
+# personal data: only on a developer's machine with invented data).
+SMS_CONSOLE_SHOW_CONTENT = _env_bool("SMS_CONSOLE_SHOW_CONTENT", False)
 SMS_HTTP_URL = env.str("SMS_HTTP_URL", default="")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN", default="")
 SMS_HTTP_TIMEOUT = env.float("SMS_HTTP_TIMEOUT", default=10.0)
@@ -446,13 +450,50 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# No personal data in logs (issue #15, docs/logging.md): every handler
+# carries backoffice.logfilters.RedactPersonalData, which blanks the values
+# of these query parameters in any URL of a log record and any national ID,
+# SSN or phone number shape. Django's own handlers (DEFAULT_LOGGING) are
+# redefined here so that they carry it too.
+LOG_REDACTED_QUERY_PARAMETERS = env.list(
+    "LOG_REDACTED_QUERY_PARAMETERS",
+    default=["q", "search", "national_id", "phone", "email", "value", "name"],
+)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "redact_personal_data": {"()": "backoffice.logfilters.RedactPersonalData"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "django.server": {
+            "()": "django.utils.log.ServerFormatter",
+            "format": "[{server_time}] {message}",
+            "style": "{",
+        },
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "filters": ["redact_personal_data"]},
+        "django.server": {
+            "class": "logging.StreamHandler",
+            "formatter": "django.server",
+            "filters": ["redact_personal_data"],
+        },
+        "mail_admins": {
+            "level": "ERROR",
+            "class": "django.utils.log.AdminEmailHandler",
+            "filters": ["require_debug_false", "redact_personal_data"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # One line per task is noise when tasks run eagerly in bulk (the demo).
     "loggers": {
+        # Django's defaults, with the handlers above (django.* reaches the
+        # console through the root logger).
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "celery.app.trace": {"level": env.str("CELERY_TASK_LOG_LEVEL", default="WARNING")},
         # WeasyPrint reports every rendering step at INFO.
         "weasyprint": {"level": "WARNING"},

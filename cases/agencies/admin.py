@@ -33,6 +33,8 @@ from backoffice.access import (
     products_for,
 )
 from backoffice.admin import EstimatedCountPaginator, service_form_response
+from backoffice.models import AccessRecord
+from backoffice.services import record_download
 from cases.agencies import selectors, services
 from cases.agencies.forms import MonthForm, PeriodForm, PlaceByRuleForm, PlaceForm, RecallForm
 from cases.agencies.models import Agency, AgencyCommissionRate, AgencyMember, AgencyPlacement
@@ -107,8 +109,18 @@ class AgencyAdmin(SimpleHistoryAdmin):
                 response = HttpResponse(content_type="text/csv; charset=utf-8")
                 name = f"commission-{agency.pk}-{statement.first_day:%Y-%m}.csv"
                 response["Content-Disposition"] = f'attachment; filename="{name}"'
+                rows = selectors.statement_rows(statement)
                 writer = csvexport.writer(response)
-                writer.writerows(selectors.statement_rows(statement))
+                writer.writerows(rows)
+                # Account numbers and payment references of placed cases: recorded
+                # (rows: the statement's lines, without the header and total).
+                record_download(
+                    user=request.user,
+                    action=AccessRecord.Action.EXPORT_CSV,
+                    obj=agency,
+                    file_name=name,
+                    rows=len(statement.lines),
+                )
                 return response
         context = {
             **self.admin_site.each_context(request),

@@ -27,6 +27,8 @@ from backoffice.access import (
     furnishing_states_for,
 )
 from backoffice.admin import EstimatedCountPaginator, ServiceOnlyAdmin
+from backoffice.models import AccessRecord
+from backoffice.services import record_download
 from cases.bureau import services
 from cases.bureau.models import AssociatedConsumer, BureauSubmission, FurnisherProfile, FurnishingState
 from cases.bureau.transport import TransportError
@@ -258,12 +260,24 @@ class BureauSubmissionAdmin(ServiceOnlyAdmin):
         return obj
 
     def download_view(self, request, object_id):
+        """The submission's Metro 2 file: every account's name, ID, birth
+        date and address, so each download writes an access record
+        (``DOWNLOAD_METRO2``: the file and its number of base records)."""
         obj = self._visible(request, object_id)
         if not obj.file:
             raise Http404
-        return FileResponse(
-            obj.file.open("rb"), as_attachment=True, filename=obj.file_name, content_type="text/plain"
+        try:
+            handle = obj.file.open("rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        record_download(
+            user=request.user,
+            action=AccessRecord.Action.DOWNLOAD_METRO2,
+            obj=obj,
+            file_name=obj.file_name or obj.file.name,
+            rows=obj.base_records,
         )
+        return FileResponse(handle, as_attachment=True, filename=obj.file_name, content_type="text/plain")
 
     def respond_view(self, request, object_id):
         obj = self._visible(request, object_id)

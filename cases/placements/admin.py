@@ -25,6 +25,8 @@ from backoffice import csvexport
 from backoffice.access import creditors_for, may_upload_placements, placement_files_for, placement_layouts_for
 from backoffice.admin import EstimatedCountPaginator
 from backoffice.filereaders import upload_on_disk
+from backoffice.models import AccessRecord
+from backoffice.services import record_download
 from cases.placements.models import FIELDS, PlacementFile, PlacementLayout
 from cases.placements.rows import sample_rows
 from cases.placements.selectors import report_csv, report_filename, report_lines
@@ -82,7 +84,10 @@ class PlacementLayoutAdmin(SimpleHistoryAdmin):
         )
 
     def sample_view(self, request, object_id):
-        """A CSV with this layout's headers and two example rows."""
+        """A CSV with this layout's headers and two example rows.
+
+        No access record: the rows are invented examples
+        (``cases.placements.rows.sample_rows``), not anybody's data."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         layout = self.get_object(request, object_id)
@@ -221,6 +226,14 @@ class PlacementFileAdmin(SimpleHistoryAdmin):
         placement_file = self.get_object(request, object_id)
         if placement_file is None:
             raise Http404
+        # Account numbers and the file's own values in the reasons: recorded.
+        record_download(
+            user=request.user,
+            action=AccessRecord.Action.EXPORT_CSV,
+            obj=placement_file,
+            file_name=report_filename(placement_file),
+            rows=report_lines(placement_file).count(),
+        )
         response = StreamingHttpResponse(report_csv(placement_file), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{report_filename(placement_file)}"'
         return response

@@ -37,6 +37,8 @@ from backoffice.access import (
 )
 from backoffice.admin import EstimatedCountPaginator
 from backoffice.filereaders import upload_on_disk
+from backoffice.models import AccessRecord
+from backoffice.services import record_download
 from cases.models import Debt
 from cases.statements.models import StatementFile, StatementLine, StatementSource, SuspenseLine
 from cases.statements.selectors import reconciliation
@@ -156,6 +158,8 @@ class StatementSourceAdmin(SimpleHistoryAdmin):
         return format_html('<a href="{}">{}</a>', url, _("Download a sample file in this layout"))
 
     def sample_view(self, request, object_id):
+        """The source's layout with two invented lines (``sample_csv``): no
+        access record, it holds nobody's data."""
         source = self.get_object(request, object_id)  # None for a malformed id too, never a 500
         if source is None:
             raise Http404
@@ -291,7 +295,9 @@ class StatementFileAdmin(SimpleHistoryAdmin):
         writer = csvexport.writer(out)
         writer.writerow(["line", "transaction_id", "amount", "status", "column", "reason", "debt", "payment"])
         rows = statement.lines.select_related("debt", "payment").order_by("line_number")
+        written = 0
         for line in rows.iterator(chunk_size=2000):
+            written += 1
             writer.writerow(
                 [
                     line.line_number,
@@ -304,8 +310,17 @@ class StatementFileAdmin(SimpleHistoryAdmin):
                     line.payment.reference if line.payment else "",
                 ]
             )
+        name = f"statement-{statement.pk}-report.csv"
+        # Payers' transactions, account numbers and payment references: recorded.
+        record_download(
+            user=request.user,
+            action=AccessRecord.Action.EXPORT_CSV,
+            obj=statement,
+            file_name=name,
+            rows=written,
+        )
         response = HttpResponse(out.text, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="statement-{statement.pk}-report.csv"'
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
     def add_view(self, request, form_url="", extra_context=None):

@@ -19,12 +19,25 @@ from cases.services.dunning import install_default_ladder
 from tests.cases.test_messaging_queue import debt_with_contacts
 
 
-def test_console_backend_prints_the_message():
+def test_console_backend_prints_only_a_masked_number_and_the_length_by_default(settings):
+    settings.SMS_CONSOLE_SHOW_CONTENT = False
     stream = io.StringIO()
 
     result = ConsoleSmsBackend(stream=stream).send(to="+8613800138000", body="hello", reference="r1")
 
+    printed = stream.getvalue()
     assert result.provider_id.startswith("console-")
+    assert result.provider_id in printed and "r1" in printed and "8000" in printed
+    assert "13800138000" not in printed and "hello" not in printed
+    assert "5 characters" in printed
+
+
+def test_console_backend_prints_the_message_when_the_setting_says_so(settings):
+    settings.SMS_CONSOLE_SHOW_CONTENT = True
+    stream = io.StringIO()
+
+    ConsoleSmsBackend(stream=stream).send(to="+8613800138000", body="hello", reference="r1")
+
     assert "+8613800138000" in stream.getvalue() and "hello" in stream.getvalue()
 
 

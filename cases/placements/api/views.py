@@ -20,10 +20,12 @@ from rest_framework.response import Response
 
 from backoffice.access import may_upload_placements, placement_files_for
 from backoffice.filereaders import upload_on_disk
+from backoffice.models import AccessRecord
 from backoffice.parsers import BoundedJSONParser
+from backoffice.services import record_download
 from cases.placements.api import serializers as s
 from cases.placements.models import PlacementFile
-from cases.placements.selectors import report_csv, report_filename
+from cases.placements.selectors import report_csv, report_filename, report_lines
 from cases.placements.services import submit_placement_file
 
 
@@ -102,6 +104,13 @@ class PlacementFileViewSet(
     @action(detail=True, methods=["get"])
     def report(self, request, pk=None):
         placement_file = self.get_object()
+        record_download(
+            user=request.user,
+            action=AccessRecord.Action.EXPORT_CSV,
+            obj=placement_file,
+            file_name=report_filename(placement_file),
+            rows=report_lines(placement_file).count(),
+        )
         response = StreamingHttpResponse(report_csv(placement_file), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{report_filename(placement_file)}"'
         return response

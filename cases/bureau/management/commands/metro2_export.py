@@ -2,18 +2,25 @@
 
 Without ``--out``: the month's ``BureauSubmission`` of the creditor (generated
 once; a second run prints the existing one). With ``--out``: a fresh file
-written to FILE and nothing recorded (to look at, or to send by hand).
+written to FILE (to look at, or to send by hand): no submission is recorded,
+but the file's handing-out is, as an access record (``DOWNLOAD_METRO2``).
 """
 
+import logging
+import os
 import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from backoffice.audit import system_user
+from backoffice.audit import operator_name, system_user
+from backoffice.models import AccessRecord
+from backoffice.services import record_download
 from cases.bureau.services import generate_submission, parse_period, write_file
 from cases.models import Creditor
+
+audit_log = logging.getLogger("ledgerline.audit")
 
 
 class Command(BaseCommand):
@@ -43,6 +50,7 @@ class Command(BaseCommand):
                     generated_at=now,
                     chunk_size=options["chunk_size"],
                 )
+            self._record_file(creditor, options["period"], options["out"], totals.base_records)
             self.stdout.write(
                 f"Wrote {options['out']}: {totals.base_records} accounts, statuses "
                 f"{dict(sorted(totals.statuses.items()))}, not reported {dict(skipped)}."
@@ -59,6 +67,25 @@ class Command(BaseCommand):
             f"Submission {submission.pk} ({submission.get_status_display()}): {submission.file.name}, "
             f"{submission.base_records} accounts, statuses {submission.status_counts}, "
             f"not reported {submission.skipped}."
+        )
+
+    def _record_file(self, creditor: Creditor, period: str, out_path: str, accounts: int) -> None:
+        """A file written with ``--out`` holds every reported account's personal
+        data and no ``BureauSubmission`` remembers it: one access record,
+        written as the system user (an operator's shell has no Ledgerline
+        login) naming the operating-system account that ran the command."""
+        operator = operator_name()
+        record_download(
+            user=system_user(),
+            action=AccessRecord.Action.DOWNLOAD_METRO2,
+            obj=creditor,
+            file_name=os.path.basename(out_path),
+            rows=accounts,
+            via=f"metro2_export --out --period {period}, operator {operator}",
+        )
+        audit_log.info(
+            "Metro 2 file written by metro2_export --out",
+            extra={"creditor_id": creditor.pk, "period": period, "accounts": accounts, "operator": operator},
         )
 
 

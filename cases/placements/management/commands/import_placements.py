@@ -3,9 +3,11 @@
 Imports a creditor's placement file in this process through the same
 service as the admin upload and ``POST placements/``, with a progress bar.
 Prints the counts and the first report lines; ``--report`` writes the whole
-report as CSV. Exits non-zero when the file or any row was rejected.
+report as CSV (and writes an access record: see ``_record_report``). Exits
+non-zero when the file or any row was rejected.
 """
 
+import logging
 import os
 import sys
 
@@ -15,13 +17,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from backoffice.audit import system_user
+from backoffice.audit import operator_name, system_user
+from backoffice.models import AccessRecord
+from backoffice.services import record_download
 from cases.models import Creditor
 from cases.placements.models import PlacementFile
 from cases.placements.selectors import report_csv, report_lines
 from cases.placements.services import submit_placement_file
 
 SHOWN_LINES = 20
+
+audit_log = logging.getLogger("ledgerline.audit")
 
 
 class Command(BaseCommand):
@@ -91,10 +97,30 @@ class Command(BaseCommand):
         if options["report"]:
             with open(options["report"], "w", encoding="utf-8", newline="") as out:
                 out.writelines(report_csv(placement_file))
+            self._record_report(placement_file, options["report"])
         if placement_file.status in (PlacementFile.Status.REJECTED, PlacementFile.Status.FAILED):
             raise CommandError(placement_file.error or _("The file was rejected."))
         if submission.created and placement_file.rejected:
             raise CommandError(_("%(n)s row(s) rejected.") % {"n": placement_file.rejected})
+
+    def _record_report(self, placement_file: PlacementFile, out_path: str) -> None:
+        """The report holds account numbers and the file's values: one access
+        record, written as the system user (an operator's shell has no
+        Ledgerline login) naming the operating-system account that ran it."""
+        operator = operator_name()
+        rows = report_lines(placement_file).count()
+        record_download(
+            user=system_user(),
+            action=AccessRecord.Action.EXPORT_CSV,
+            obj=placement_file,
+            file_name=os.path.basename(out_path),
+            rows=rows,
+            via=f"import_placements --report, operator {operator}",
+        )
+        audit_log.info(
+            "placement report written by import_placements",
+            extra={"placement_file_id": placement_file.pk, "rows": rows, "operator": operator},
+        )
 
     def _creditor(self, value: str) -> Creditor:
         creditor = Creditor.objects.filter(short_code=value).first()
