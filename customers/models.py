@@ -21,6 +21,10 @@ def mask_national_id(value: str) -> str:
     return "*" * (len(value) - 4) + value[-4:]
 
 
+# What every screen and the API show for a stored date of birth (issue #15).
+DATE_OF_BIRTH_MASK = "****-**-**"
+
+
 class Customer(models.Model):
     class Kind(models.TextChoices):
         PERSON = "person", _("Person")
@@ -68,6 +72,10 @@ class Customer(models.Model):
     def masked_national_id(self) -> str:
         return mask_national_id(self.national_id)
 
+    @property
+    def masked_date_of_birth(self) -> str:
+        return DATE_OF_BIRTH_MASK if self.date_of_birth else ""
+
     def clean(self):
         if self.time_zone:
             from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -102,7 +110,16 @@ class ContactPoint(models.Model):
     is_workplace = models.BooleanField(_("at the workplace"), default=False)
     verified = models.BooleanField(_("verified"), default=False)
     primary = models.BooleanField(_("primary"), default=False)
-    consent = models.BooleanField(_("consent"), default=True)
+    # Three-valued (issue #15): True consented, False revoked (opted out),
+    # None unknown — a number found by a skip trace, not dialled or messaged
+    # until a collector verifies it (``customers.services.verify_contact_point``;
+    # the contact rules refuse it with ``LL-CONSENT-UNKNOWN``).
+    consent = models.BooleanField(
+        _("consent"),
+        null=True,
+        default=True,
+        help_text=_("Unknown (empty): skip-traced, not contacted until verified."),
+    )
     do_not_contact = models.BooleanField(_("do not contact"), default=False)
     source = models.CharField(_("source"), max_length=40, default="creditor")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -114,9 +131,15 @@ class ContactPoint(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["customer", "kind", "value"], name="contactpoint_unique_value"),
         ]
+        permissions = [("verify_contactpoint", "Can verify a contact point and record its consent")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.value}"
+
+    @property
+    def consent_unknown(self) -> bool:
+        """Skip-traced and not yet verified: not to be dialled or messaged."""
+        return self.consent is None
 
     def clean(self):
         if self.kind == self.Kind.PHONE and self.value:

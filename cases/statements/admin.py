@@ -415,13 +415,21 @@ class StatementLineAdmin(SimpleHistoryAdmin):
         "payer_name",
     )
     list_filter = ("status", "source", "received_on", "file")
-    search_fields = ("transaction_id", "payer_name", "national_id", "payment_reference", "account_number")
+    # A payer's national ID matches only as a whole value ("="): a partial
+    # match would let the mask's last digits rebuild the rest (issue #15).
+    search_fields = ("transaction_id", "payer_name", "=national_id", "payment_reference", "account_number")
     list_select_related = ("file__source", "source", "debt__creditor")
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     # National IDs are shown masked (a full ID is searchable, never listed):
     # revealing one is a logged act of the customer screens.
     exclude = ("national_id", "raw")
+
+    def lookup_allowed(self, lookup, value, request):
+        """No ``?national_id__…=`` filter from the query string (400)."""
+        if lookup == "national_id" or lookup.startswith("national_id__"):
+            return False
+        return super().lookup_allowed(lookup, value, request)
 
     def get_queryset(self, request):
         return statement_lines_for(request.user)

@@ -1,22 +1,38 @@
 """Customers, contact points and third parties as the API shows them.
 
-National IDs are stored whole and shown masked unless the user may view full
-IDs (DESIGN.md); the view decides once per request and passes ``full_id`` in
-the serializer context. Each full ID shown is logged, and the view writes
-an access record for it (``CustomerViewSet.finalize_response``).
+National IDs and dates of birth are shown masked to every role, in lists and
+details alike (issue #15): a holder of ``customers.view_full_id`` reveals one
+value at a time through ``POST customers/{id}/reveal/`` (``RevealSerializer``),
+which writes an access record. A client that sends back the masked value it
+read keeps the stored one.
 """
-
-import logging
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField
 
 from backoffice.api import CleanModelSerializer
-from customers.models import ContactPoint, Customer, ThirdPartyContact
+from customers.models import DATE_OF_BIRTH_MASK, ContactPoint, Customer, ThirdPartyContact
+from customers.services import REASON_MAX_LENGTH, REVEALABLE_FIELDS
 
-audit_log = logging.getLogger("ledgerline.audit")
+
+@extend_schema_field({"type": "string", "example": DATE_OF_BIRTH_MASK, "nullable": True})
+class MaskedDateOfBirthField(serializers.DateField):
+    """Written as a date; read as ``****-**-**`` (or null when unknown).
+    The mask sent back unchanged on an update keeps the stored date."""
+
+    def to_representation(self, value):
+        return DATE_OF_BIRTH_MASK if value else None
+
+    def to_internal_value(self, value):
+        if value == DATE_OF_BIRTH_MASK:
+            if getattr(self.parent, "instance", None) is not None:
+                raise SkipField
+            raise serializers.ValidationError(_("Send the whole date; a masked value cannot be saved."))
+        return super().to_internal_value(value)
 
 
 class CustomerSerializer(CleanModelSerializer):
@@ -28,6 +44,11 @@ class CustomerSerializer(CleanModelSerializer):
         allow_null=True,
         allow_blank=True,
         help_text=_("IANA name (e.g. Asia/Shanghai); null when unknown."),
+    )
+    date_of_birth = MaskedDateOfBirthField(
+        required=False,
+        allow_null=True,
+        help_text=_("Masked; reveal it with customers/{id}/reveal/."),
     )
 
     class Meta:
@@ -45,7 +66,9 @@ class CustomerSerializer(CleanModelSerializer):
             "created_at",
         ]
         extra_kwargs = {
-            "national_id": {"help_text": _("Masked (last four characters) unless you may view full IDs.")}
+            "national_id": {
+                "help_text": _("Masked (last four characters); reveal it with customers/{id}/reveal/.")
+            }
         }
 
     def validate_time_zone(self, value):
@@ -62,19 +85,23 @@ class CustomerSerializer(CleanModelSerializer):
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        if self.context.get("full_id"):
-            if instance.national_id:
-                request = self.context.get("request")
-                audit_log.info(
-                    "full national ID shown",
-                    extra={"user_id": getattr(request.user, "pk", None), "customer_id": instance.pk},
-                )
-                revealed = self.context.get("revealed")
-                if revealed is not None:
-                    revealed.append(instance)
-        else:
-            data["national_id"] = instance.masked_national_id
+        data["national_id"] = instance.masked_national_id
         return data
+
+
+class RevealSerializer(serializers.Serializer):
+    """``POST customers/{id}/reveal/``: which masked field, and why."""
+
+    field = serializers.ChoiceField(choices=list(REVEALABLE_FIELDS.items()))
+    reason = serializers.CharField(
+        max_length=REASON_MAX_LENGTH,
+        help_text=_("Why you need the full value; kept in the access records."),
+    )
+
+
+class RevealedValueSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    value = serializers.CharField(help_text=_("The full value; empty when none is stored."))
 
 
 def _errors_on(exc: DjangoValidationError, field: str) -> DjangoValidationError:
@@ -137,3 +164,17 @@ class ThirdPartyContactSerializer(CustomerChildSerializer):
         model = ThirdPartyContact
         fields = ["id", "customer", "relationship", "name", "phone", "do_not_contact", "created_at"]
         read_only_fields = ["customer"]
+
+
+class VerifyContactPointSerializer(serializers.Serializer):
+    """``POST customers/{id}/contact-points/{pk}/verify/``: the debtor
+    confirmed the number (or address) is theirs, and said whether they
+    consent to be contacted there (issue #15: skip-traced points start with
+    consent unknown and are not dialled until verified)."""
+
+    consent = serializers.BooleanField(
+        help_text=_("true: the debtor consents to contact there; false: they opted out.")
+    )
+    reason = serializers.CharField(
+        max_length=100, help_text=_("Why; kept on the history row (at most 100 characters).")
+    )

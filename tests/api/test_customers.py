@@ -70,19 +70,57 @@ def test_national_id_is_masked_in_the_create_response(clerk_api):
     assert response.json()["national_id"] == "**************1234"
 
 
-def test_national_id_is_whole_for_a_user_with_full_id_permission(clerk):
+def test_national_id_and_birth_date_are_masked_even_with_full_id_permission(clerk):
+    # Reveals are deliberate: customers/{id}/reveal/ (tests/security/test_reveal.py).
     grant(clerk, "customers.view_full_id")
-    customer = CustomerFactory(national_id="110101199001011234")
+    customer = CustomerFactory(national_id="110101199001011234", date_of_birth="1990-01-01")
 
     body = client_for(clerk).get(f"{URL}{customer.pk}/").json()
 
-    assert body["national_id"] == "110101199001011234"
+    assert body["national_id"] == "**************1234"
+    assert body["date_of_birth"] == "****-**-**"
 
 
-def test_national_id_is_whole_in_lists_for_a_superuser(api):
+def test_national_id_is_masked_in_lists_for_a_superuser(api):
     CustomerFactory(national_id="110101199001011234")
 
-    assert api.get(URL).json()["results"][0]["national_id"] == "110101199001011234"
+    assert api.get(URL).json()["results"][0]["national_id"] == "**************1234"
+
+
+def test_an_unknown_date_of_birth_reads_as_null(clerk_api):
+    customer = CustomerFactory(date_of_birth=None)
+
+    assert clerk_api.get(f"{URL}{customer.pk}/").json()["date_of_birth"] is None
+
+
+def test_sending_back_the_masked_birth_date_unchanged_keeps_the_stored_date(clerk_api):
+    customer = CustomerFactory(date_of_birth="1990-01-01")
+    body = clerk_api.get(f"{URL}{customer.pk}/").json()
+
+    response = clerk_api.put(f"{URL}{customer.pk}/", {**body, "region": "Hebei"}, format="json")
+
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert customer.date_of_birth.isoformat() == "1990-01-01"
+    assert customer.region == "Hebei"
+
+
+def test_a_masked_birth_date_is_refused_on_create(clerk_api):
+    response = clerk_api.post(URL, {**NEW_CUSTOMER, "date_of_birth": "****-**-**"}, format="json")
+
+    assert response.status_code == 400
+    assert "date_of_birth" in response.json()
+    assert not Customer.objects.exists()
+
+
+def test_a_new_birth_date_can_be_written(clerk_api):
+    customer = CustomerFactory(date_of_birth="1990-01-01")
+
+    response = clerk_api.patch(f"{URL}{customer.pk}/", {"date_of_birth": "1991-02-03"}, format="json")
+
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert customer.date_of_birth.isoformat() == "1991-02-03"
 
 
 def test_sending_back_the_masked_id_unchanged_keeps_the_stored_id(clerk_api):
@@ -135,6 +173,7 @@ def test_search_matches_the_whole_national_id(clerk_api):
         wanted.pk
     ]
     assert clerk_api.get(URL, {"search": "9999"}).json()["results"] == []
+    assert clerk_api.get(URL, {"search": "10101199001019999"}).json()["results"] == []
 
 
 def test_customers_can_be_filtered_by_kind(clerk_api):

@@ -14,8 +14,12 @@ For each route and persona:
 - detail of the world's row of each case → 200 if visible, else 404;
 - ``POST`` on the list by a persona who may not write → 403 and no row
   written; by one who may, with an empty body → 400 and no row written;
-- ``POST`` on each detail action (``reverse``, ``assign``, ``cancel`` …) of a
-  row the persona cannot see → 403 or 404, and no history row written.
+- ``POST`` on each detail action (``reverse``, ``assign``, ``cancel``,
+  ``reveal`` …) of a row the persona cannot see → 403 or 404, and no history
+  row and no access record written;
+- ``POST customers/{id}/reveal/`` on each customer the persona sees → 200
+  and one access record for holders of ``customers.view_full_id``, else 403
+  and none.
 """
 
 from dataclasses import dataclass
@@ -28,6 +32,7 @@ from rest_framework.test import APIClient
 
 import backoffice.api.urls
 from backoffice import access, roles
+from backoffice.models import AccessRecord
 from cases.agencies.models import Agency, AgencyPlacement
 from cases.bureau.models import BureauSubmission
 from cases.bureau_inquiry.models import BureauReport
@@ -273,6 +278,7 @@ def test_route_answers_each_persona_by_role(world, personas, prefix, viewset, ba
                 if row.pk in visible:
                     continue
                 history = model.history.count() if hasattr(model, "history") else None
+                records = AccessRecord.objects.count()
                 path = f"{_path(prefix, route, _customer_id(row))}{row.pk}/{action}/"
                 status = client.post(path, {"reason": "matrix"}, format="json").status_code
                 if status not in (403, 404):
@@ -281,6 +287,9 @@ def test_route_answers_each_persona_by_role(world, personas, prefix, viewset, ba
                     )
                 if history is not None and model.history.count() != history:
                     failures.append(f"{name}: POST {action} on case {letter}'s row wrote history")
+                # A refused reveal (customers/{id}/reveal/) must not be recorded as one.
+                if AccessRecord.objects.count() != records:
+                    failures.append(f"{name}: POST {action} on case {letter}'s row wrote an access record")
     assert not failures, f"{prefix}/:\n" + "\n".join(failures)
 
 
@@ -293,3 +302,28 @@ def test_a_collector_opening_another_collectors_case_gets_404(world, personas):
     assert client.get(f"/api/v1/cases/{world.cases['A'].pk}/").status_code == 200
     assert client.get(f"/api/v1/cases/{world.cases['B'].pk}/").status_code == 404
     assert client.get(f"/api/v1/debts/{world.row(Debt, 'B').pk}/").status_code == 404
+
+
+def test_reveal_answers_each_persona_on_the_customers_it_sees(world, personas):
+    failures = []
+    for name in world.PERSONAS:
+        user = _fresh(personas[name])
+        client = _client(user)
+        may_reveal = access.can_view_full_id(user)
+        for customer_id in sorted(_visible_customers(user)):
+            before = AccessRecord.objects.filter(action=AccessRecord.Action.REVEAL_PERSONAL_DATA).count()
+            response = client.post(
+                f"/api/v1/customers/{customer_id}/reveal/",
+                {"field": "national_id", "reason": "matrix"},
+                format="json",
+            )
+            written = (
+                AccessRecord.objects.filter(action=AccessRecord.Action.REVEAL_PERSONAL_DATA).count() - before
+            )
+            expected = (200, 1) if may_reveal else (403, 0)
+            if (response.status_code, written) != expected:
+                failures.append(
+                    f"{name}: reveal on customer {customer_id} → {response.status_code} with {written} "
+                    f"record(s), expected {expected}"
+                )
+    assert not failures, "\n".join(failures)

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 FULL_ID = "110101199001011234"
 REVEAL = AccessRecord.Action.REVEAL_NATIONAL_ID
+REVEAL_DATA = AccessRecord.Action.REVEAL_PERSONAL_DATA
 
 
 @pytest.fixture(autouse=True)
@@ -73,10 +74,18 @@ def _records(**filters):
 
 def test_revealing_a_national_id_in_the_admin_writes_an_access_record(client, customer, revealer):
     client.force_login(revealer)
-    response = client.get(reverse("admin:customers_customer_change", args=[customer.pk]))
+    # Opening the page shows the mask and records nothing; the reveal does.
+    assert client.get(reverse("admin:customers_customer_change", args=[customer.pk])).status_code == 200
+    assert _records() == []
+
+    response = client.post(
+        reverse("admin:customers_customer_reveal", args=[customer.pk]),
+        {"field": "national_id", "reason": "caller verification"},
+    )
 
     assert response.status_code == 200
-    assert _records() == [("revealer", REVEAL, str(customer.pk))]
+    assert FULL_ID in response.content.decode()
+    assert _records() == [("revealer", REVEAL_DATA, str(customer.pk))]
     record = AccessRecord.objects.get()
     assert (record.app_label, record.model_name) == ("customers", "customer")
     assert record.at is not None
@@ -91,17 +100,25 @@ def test_a_masked_admin_view_writes_no_access_record(client, customer):
     assert not AccessRecord.objects.exists()
 
 
-def test_revealing_national_ids_through_the_api_writes_one_record_per_customer(revealer):
+def test_revealing_national_ids_through_the_api_writes_one_record_per_reveal(revealer):
     first = CustomerFactory(national_id=FULL_ID)
     second = CustomerFactory(national_id="110101199001015678")
     api = client_for(revealer)
 
+    # Lists and details show the mask and record nothing.
     assert api.get(f"/api/v1/customers/{first.pk}/").status_code == 200
-    assert _records() == [("revealer", REVEAL, str(first.pk))]
-
     assert api.get("/api/v1/customers/").status_code == 200
+    assert _records() == []
+
+    for customer in (first, first, second):
+        response = api.post(
+            f"/api/v1/customers/{customer.pk}/reveal/",
+            {"field": "national_id", "reason": "dispute letter"},
+            format="json",
+        )
+        assert response.status_code == 200
     assert sorted(_records(), key=lambda r: r[2]) == sorted(
-        [("revealer", REVEAL, str(first.pk))] * 2 + [("revealer", REVEAL, str(second.pk))],
+        [("revealer", REVEAL_DATA, str(first.pk))] * 2 + [("revealer", REVEAL_DATA, str(second.pk))],
         key=lambda r: r[2],
     )
 

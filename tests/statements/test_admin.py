@@ -212,6 +212,20 @@ def test_the_queue_searches_by_name_id_and_reference(client, personas, statement
     assert client.get(changelist, {"q": "nothing-like-it"}).context["cl"].queryset.count() == 0
 
 
+def test_a_payers_national_id_is_found_only_whole_and_never_filtered_by_part(client, personas, statement):
+    """The suspense queue is no oracle (issue #15): the mask's last four digits
+    plus a guessed digit find nothing; the whole ID finds the line."""
+    line_ = statement.lines.get(transaction_id="A2")
+    StatementLine.objects.filter(pk=line_.pk).update(national_id="110101199001011234")
+    client.force_login(personas["supervisor"])
+    changelist = reverse("admin:statements_suspenseline_changelist")
+
+    assert client.get(changelist, {"q": "41234"}).context["cl"].queryset.count() == 0
+    assert client.get(changelist, {"q": "110101199001011234"}).context["cl"].queryset.count() == 1
+    assert client.get(changelist, {"national_id__regex": "^1101"}).status_code == 400
+    assert client.get(changelist, {"national_id__endswith": "1234"}).status_code == 400
+
+
 @pytest.mark.parametrize(
     "screen",
     [
