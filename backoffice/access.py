@@ -30,8 +30,10 @@ Two checks decide, both here:
    Legal          cases in the ``legal`` stage
    Agency         cases with an open placement with the user's agency
                   (``cases.agencies``: ``AgencyMember`` ties the user to
-                  one agency); of their contact attempts only the agency's
-                  own, plus the lender's when the placement shares them
+                  one agency); of their contact attempts and messages only
+                  the agency's own, plus the lender's, and the case's own
+                  history (stage and assignee changes), only when the
+                  placement shares the contact history (issue #15)
    no role        none, even with model permissions granted one by one
    ============== ==========================================================
 
@@ -361,19 +363,31 @@ def assignments_for(user) -> QuerySet:
     return _through_cases(user, Assignment.objects.all(), "case_id")
 
 
+def _agency_shared_cases(user) -> Subquery:
+    """Ids of the cases whose open placement with ``user``'s agency shares
+    the lender's contact history (``AgencyPlacement.share_contact_history``)."""
+    shared = AgencyPlacement.objects.filter(
+        status=AgencyPlacement.Status.OPEN, agency__members__user=user, share_contact_history=True
+    )
+    return Subquery(shared.values("case_id"))
+
+
+def _shared_or_own_agency(user, rows: QuerySet) -> QuerySet:
+    """For agency staff: the rows on a case whose placement shares the
+    contact history, and the rows their own agency's staff wrote
+    (``created_by``); everyone else keeps ``rows``."""
+    if not _agency_only(user):
+        return rows
+    colleagues = AgencyMember.objects.filter(agency__members__user=user).values("user_id")
+    return rows.filter(Q(case_id__in=_agency_shared_cases(user)) | Q(created_by__in=Subquery(colleagues)))
+
+
 def contacts_for(user) -> QuerySet:
     """Contact attempts of the visible cases. Agency staff see their own
     agency's attempts, and the lender's (and other agencies') only on a case
     whose open placement shares the contact history: the creditor's
     internal notes stay internal unless the placement says otherwise."""
-    rows = _through_cases(user, ContactAttempt.objects.all(), "case_id")
-    if _agency_only(user):
-        shared = AgencyPlacement.objects.filter(
-            status=AgencyPlacement.Status.OPEN, agency__members__user=user, share_contact_history=True
-        ).values("case_id")
-        colleagues = AgencyMember.objects.filter(agency__members__user=user).values("user_id")
-        rows = rows.filter(Q(case_id__in=Subquery(shared)) | Q(created_by__in=Subquery(colleagues)))
-    return rows
+    return _shared_or_own_agency(user, _through_cases(user, ContactAttempt.objects.all(), "case_id"))
 
 
 def promises_for(user) -> QuerySet:
@@ -397,7 +411,30 @@ def disputes_for(user) -> QuerySet:
 
 
 def messages_for(user) -> QuerySet:
-    return _through_cases(user, Message.objects.all(), "case_id")
+    """Messages (SMS, emails, letters) of the visible cases. Agency staff see
+    the lender's messages only on a case whose open placement shares the
+    contact history, like contact attempts (``contacts_for``); messages
+    their own agency's staff sent stay visible to them."""
+    return _shared_or_own_agency(user, _through_cases(user, Message.objects.all(), "case_id"))
+
+
+def case_histories_for(user) -> QuerySet:
+    """The cases whose own history ``user`` may read: the stage and assignee
+    changes on the case page, the timeline's stage events and the admin's
+    history pages of the case. Every visible case (``cases_for``), except
+    that agency staff read it only where the placement shares the lender's
+    contact history: who worked the case before, and why it moved, is the
+    lender's internal story."""
+    cases = cases_for(user)
+    if _agency_only(user):
+        cases = cases.filter(pk__in=_agency_shared_cases(user))
+    return cases
+
+
+def may_read_case_history(user, case) -> bool:
+    """Whether ``user`` reads ``case``'s own history (``case_histories_for``)."""
+    case_id = getattr(case, "pk", case)
+    return case_histories_for(user).filter(pk=case_id).exists()
 
 
 def dunning_firings_for(user) -> QuerySet:

@@ -78,7 +78,11 @@ _WORK_WRITE = {
 # Maker–checker (issue #14): people who take money on a call record a payment
 # *claim*; someone else holding ``cases.approve_payment`` posts it.
 _CLAIMS = {"cases.add_paymentclaim", "cases.view_paymentclaim"}
+# Verify a skip-traced number with the debtor and record their consent
+# (issue #15: until then the contact rules refuse to dial it).
+_VERIFY_CONTACT_POINTS = {"customers.verify_contactpoint"}
 _COLLECTOR = _COLLECTOR_VIEW | _WORK_VIEW | _WORK_WRITE | _CLAIMS | {"customers.add_contactpoint"}
+_COLLECTOR |= _VERIFY_CONTACT_POINTS
 # Credit bureau reports of their cases' customers (skip-trace leads); not for
 # outside agencies. Team leads and supervisors may also ask for a fresh one.
 _BUREAU_VIEW = {"bureau_inquiry.view_bureaureport", "bureau_inquiry.view_bureauinquiryattempt"}
@@ -156,6 +160,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "view:legal",
             *(f"view:{app}" for app in CASES_SUBAPPS),
             "customers.view_full_id",
+            "customers.verify_contactpoint",
             "backoffice.view_accessrecord",
             "cases.change_collectioncase",
             "cases.change_settlement",
@@ -244,6 +249,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _WORK_WRITE
         # No payment claims either: money reaches the creditor, not the agency.
         | {"customers.add_contactpoint", "agencies.view_agency", "agencies.view_agencyplacement"}
+        | _VERIFY_CONTACT_POINTS
     ),
     # Service users of a creditor's or a bank's system, API only (not staff,
     # no second factor): place customers and accounts, post payments directly

@@ -236,7 +236,9 @@ def _contact_point_label(point) -> str:
         flags.append(str(_("primary")))
     if point.do_not_contact:
         flags.append(str(_("do not contact")))
-    if not point.consent:
+    if point.consent is None:
+        flags.append(str(_("unverified (bureau)")))
+    elif not point.consent:
         flags.append(str(_("no consent")))
     suffix = f" ({', '.join(flags)})" if flags else ""
     return f"{point.get_kind_display()}: {point.value}{suffix}"

@@ -8,7 +8,7 @@ download a letter that was sent.
 - ``download_letter_view``: the stored PDF of a letter ``Message``.
 
 Both look the row up through ``backoffice.access`` (``debts_for`` /
-``cases_for``): a debt or letter the user may not see is a 404, so ids
+``messages_for``): a debt or letter the user may not see is a 404, so ids
 cannot be probed. Every preview and download is logged on the
 ``ledgerline.audit`` logger with who, what and when, since both show a
 customer's debt, and written as a ``backoffice.models.AccessRecord``.
@@ -33,11 +33,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from backoffice.access import cases_for, debts_for
+from backoffice.access import debts_for, messages_for
 from backoffice.models import AccessRecord
 from backoffice.services import record_access
 from cases.letters.render import render_demand_letter
-from cases.models import Message
 from cases.models.dunning import LANGUAGES, Channel
 
 audit_log = logging.getLogger("ledgerline.audit")
@@ -95,7 +94,9 @@ def preview_demand_letter_view(request, debt_id: int):
 @never_cache
 @staff_member_required
 def download_letter_view(request, message_id: int):
-    letters = Message.objects.filter(channel=Channel.LETTER, case__in=cases_for(request.user).values("pk"))
+    # ``messages_for``: agency staff download the lender's letters only where
+    # the placement shares the contact history (issue #15).
+    letters = messages_for(request.user).filter(channel=Channel.LETTER)
     message = get_object_or_404(letters, pk=message_id)
     if not message.document:
         raise Http404(_("This letter has no document."))

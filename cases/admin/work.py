@@ -15,10 +15,11 @@ rows (history records who).
 from collections import Counter
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Exists, OuterRef, Q
-from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -29,6 +30,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from backoffice.access import (
     assignment_rules_for,
     assignments_for,
+    case_histories_for,
     cases_for,
     collector_profiles_for,
     contacts_for,
@@ -257,6 +259,25 @@ class CollectionCaseAdmin(ServiceOnlyAdmin):
             return reverse("admin:cases_collectioncase_work", args=[int(object_id)])
         except (TypeError, ValueError):
             return None
+
+    def _history_visible_or_404(self, request, object_id) -> None:
+        """The case's own history pages follow ``case_histories_for``: agency
+        staff read them only where the placement shares the lender's contact
+        history (issue #15); a case they cannot read is a 404, as elsewhere."""
+        try:
+            pk = int(unquote(object_id))
+        except (TypeError, ValueError):
+            raise Http404 from None
+        if not case_histories_for(request.user).filter(pk=pk).exists():
+            raise Http404(gettext("No such case."))
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._history_visible_or_404(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._history_visible_or_404(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def my_queue_view(self, request):
         return collector_screens.my_queue_view(self, request)

@@ -207,7 +207,8 @@ def _same_address(value: str) -> str:
 
 def apply_skip_trace(*, customer: Customer, trace: SkipTrace, actor, reason: str) -> AppliedSkipTrace:
     """Add the skip trace's new phones, emails and addresses as unverified
-    contact points with source "bureau", and its employer as a third party.
+    contact points with source "bureau" and consent unknown (``None``: not
+    dialled or messaged until verified), and its employer as a third party.
 
     Never changes an existing contact point (verified or not) and never adds
     one the customer already has (phones compared in E.164, emails and
@@ -238,6 +239,9 @@ def apply_skip_trace(*, customer: Customer, trace: SkipTrace, actor, reason: str
                     label=label[:40],
                     verified=False,
                     primary=False,
+                    # Unknown until a collector verifies it: the contact
+                    # rules refuse it meanwhile (LL-CONSENT-UNKNOWN, issue #15).
+                    consent=None,
                     source=BUREAU_SOURCE,
                 )
             )

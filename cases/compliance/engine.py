@@ -29,6 +29,7 @@ from cases.compliance.clock import JURISDICTION_ZONES, UNKNOWN_ZONE, candidate_z
 from cases.compliance.facts import gather_facts, is_legal_staff
 from cases.compliance.rules import (
     ADVISE,
+    CONSENT_UNKNOWN,
     CONTACT_POINT,
     DEBTOR,
     DIGITAL_ONLY,
@@ -106,9 +107,13 @@ class Decision:
 
 def mode_of(request: ContactRequest, rule_id: str) -> str:
     """``advise`` only for a US rule other than ``hold`` (and our own
-    ``LL-DIGITAL-ONLY``) that a first-party creditor's policy sets to advise;
-    ``enforce`` otherwise."""
-    if rule_id in (HOLD, DIGITAL_ONLY) or request.jurisdiction != "US" or not request.first_party:
+    ``LL-DIGITAL-ONLY`` and ``LL-CONSENT-UNKNOWN``) that a first-party
+    creditor's policy sets to advise; ``enforce`` otherwise."""
+    if (
+        rule_id in (HOLD, DIGITAL_ONLY, CONSENT_UNKNOWN)
+        or request.jurisdiction != "US"
+        or not request.first_party
+    ):
         return "enforce"
     return ADVISE if request.rule_modes.get(rule_id) == ADVISE else "enforce"
 

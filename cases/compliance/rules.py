@@ -38,6 +38,10 @@ TIME_BARRED = "time_barred"
 # Ledgerline's own rule (not RULES §4): small balances are worked digitally
 # (docs/small-balances.md).
 DIGITAL_ONLY = "LL-DIGITAL-ONLY"
+# Ledgerline's own rule (issue #15): a number or address whose consent is
+# unknown (found by a skip trace, not yet verified) is not dialled or
+# messaged until a collector verifies it.
+CONSENT_UNKNOWN = "LL-CONSENT-UNKNOWN"
 
 ENFORCE = "enforce"
 ADVISE = "advise"
@@ -52,6 +56,8 @@ LEGAL_ACTION = "legal"  # a suit, a referral, a filing: not a ContactAttempt cha
 ELECTRONIC_CHANNELS = frozenset({"sms", "email"})
 # Contact made by a person, refused on the digital-only track.
 MANUAL_CHANNELS = frozenset({"call", "visit"})
+# Channels that dial or message a contact point (``LL-CONSENT-UNKNOWN``).
+DIALLED_CHANNELS = frozenset({"call", "sms", "email"})
 # Channels whose timing reaches the person (a letter is read when it arrives).
 TIMED_CHANNELS = frozenset({"call", "sms", "email", "visit"})
 
@@ -108,6 +114,8 @@ RULE_TABLE: tuple[RuleRow, ...] = (
     RuleRow(TIME_BARRED, "US"),
     RuleRow(DIGITAL_ONLY, "CN"),
     RuleRow(DIGITAL_ONLY, "US"),
+    RuleRow(CONSENT_UNKNOWN, "CN"),
+    RuleRow(CONSENT_UNKNOWN, "US"),
 )
 KNOWN_JURISDICTIONS = frozenset(row.jurisdiction for row in RULE_TABLE)
 
@@ -142,7 +150,8 @@ class ContactRequest:
     holds: tuple[str, ...] = ()
     actor_is_legal: bool = False
     point_do_not_contact: bool = False
-    point_consent: bool = True
+    # True consented, False revoked, None unknown (skip-traced, unverified).
+    point_consent: bool | None = True
     point_is_workplace: bool = False
     # The debtor said their employer forbids contact at work.
     employer_forbids_contact: bool = False
@@ -261,9 +270,21 @@ def check_hold(request: ContactRequest) -> Refusal | None:
 def check_contact_point(request: ContactRequest) -> Refusal | None:
     if request.point_do_not_contact:
         return Refusal(CONTACT_POINT, "This contact point is marked do-not-contact.")
-    if not request.point_consent:
+    if request.point_consent is False:
         return Refusal(CONTACT_POINT, "Consent for this contact point has been revoked (opted out).")
     return None
+
+
+@rule(CONSENT_UNKNOWN)
+def check_consent_unknown(request: ContactRequest) -> Refusal | None:
+    # Letters and visits go to addresses, where no consent is asked; a call,
+    # SMS or email to a skip-traced point could reach a stranger.
+    if request.point_consent is not None or request.channel not in DIALLED_CHANNELS:
+        return None
+    return Refusal(
+        CONSENT_UNKNOWN,
+        "Consent of this number is unknown (skip-traced); verify it with the debtor first.",
+    )
 
 
 @rule(HOURS)

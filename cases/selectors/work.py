@@ -265,10 +265,12 @@ def _settlements(case_id: int, limit: int | None) -> Iterable[dict]:
             )
 
 
-def _messages(case_id: int, limit: int | None) -> Iterable[dict]:
+def _messages(case_id: int, limit: int | None, user=None) -> Iterable[dict]:
     """Outbound SMS, emails and letters, sent or refused, at the moment they
-    went out (or were meant to)."""
-    rows = Message.objects.filter(case_id=case_id).select_related("created_by", "template")
+    went out (or were meant to); with ``user``, those ``messages_for`` gives
+    them (agency staff: the lender's only where the placement shares them)."""
+    rows = _readable(user, Message, "messages_for").filter(case_id=case_id)
+    rows = rows.select_related("created_by", "template")
     rows = rows.order_by("-created_at", "-id")
     for m in rows[:limit]:
         summary = f"{m.get_channel_display()} to {m.recipient}: {m.get_status_display().lower()}"
@@ -283,8 +285,15 @@ def _messages(case_id: int, limit: int | None) -> Iterable[dict]:
         yield _event(m.sent_at or m.scheduled_for or m.created_at, "message", summary, m.created_by)
 
 
-def _stage_changes(case_id: int) -> Iterable[dict]:
-    """Stage changes from the case's history (two queries: rows, then users)."""
+def _stage_changes(case_id: int, user=None) -> Iterable[dict]:
+    """Stage changes from the case's history (two queries: rows, then users);
+    with ``user``, none unless ``case_histories_for`` lets them read the
+    case's history (issue #15: agency staff, unless the placement shares it)."""
+    if user is not None:
+        from backoffice import access
+
+        if not access.may_read_case_history(user, case_id):
+            return []
     rows = list(
         CollectionCase.history.filter(id=case_id)
         .order_by("history_date", "history_id")
@@ -335,16 +344,17 @@ def case_timeline(case: CollectionCase | int, *, limit: int | None = None, user=
     were recorded that day, else at the start of that day. At most ``limit``
     events when given. About ten queries, whatever the case's size.
 
-    With ``user``, contact attempts, assignments and payment claims are the
-    ones ``backoffice.access`` lets that user read (screens pass the viewer).
+    With ``user``, contact attempts, assignments, payment claims, messages
+    and stage changes are the ones ``backoffice.access`` lets that user read
+    (screens pass the viewer).
     """
     case_id = case.pk if isinstance(case, CollectionCase) else case
     events: list[dict] = []
-    for source in (_contacts, _assignments, _claims):
+    for source in (_contacts, _assignments, _claims, _messages):
         events.extend(source(case_id, limit, user))
-    for source in (_payments, _promises, _disputes, _plans, _settlements, _messages):
+    for source in (_payments, _promises, _disputes, _plans, _settlements):
         events.extend(source(case_id, limit))
-    events.extend(_stage_changes(case_id))
+    events.extend(_stage_changes(case_id, user))
     events.sort(key=lambda e: e["at"], reverse=True)
     return events[:limit] if limit is not None else events
 

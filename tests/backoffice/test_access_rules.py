@@ -114,6 +114,9 @@ BUREAU_PORTFOLIO = {"bureau_submissions_for", "furnisher_profiles_for"}
 # The payment claims a holder of ``approve_payment`` may decide (issue #14):
 # spelled out in ``test_the_claims_to_decide_are_the_pending_claims_of_others``.
 CLAIM_DECISIONS = {"payment_claims_to_decide_for"}
+# Whose own history (stage and assignee changes) a user reads (issue #15):
+# spelled out in ``test_case_histories_follow_the_cases_and_the_agencys_sharing``.
+CASE_HISTORIES = {"case_histories_for"}
 
 ALL = {"A", "B", "C"}
 
@@ -141,6 +144,7 @@ def test_every_access_function_is_in_a_table():
         | STATEMENTS
         | BUREAU_PORTFOLIO
         | CLAIM_DECISIONS
+        | CASE_HISTORIES
     )
 
 
@@ -418,3 +422,21 @@ def test_roles_are_read_once_per_user_object(personas, django_assert_num_queries
     with django_assert_num_queries(0):
         access.roles_of(user)
         access.role_of(user)
+
+
+def test_case_histories_follow_the_cases_and_the_agencys_sharing(world, personas):
+    """Lender staff read the history of every case they see; agency staff
+    only where the placement shares the lender's contact history."""
+    placement = AgencyPlacement.objects.get(status=AgencyPlacement.Status.OPEN)
+    failures = []
+    for share in (True, False):
+        AgencyPlacement.objects.filter(pk=placement.pk).update(share_contact_history=share)
+        for name in world.PERSONAS:
+            user = fresh(personas[name])
+            expected = set(access.cases_for(user).values_list("pk", flat=True))
+            if name == "agency" and not share:
+                expected = set()
+            got = set(access.case_histories_for(user).values_list("pk", flat=True))
+            if got != expected:
+                failures.append(f"{name} (share={share}): {sorted(got)} != {sorted(expected)}")
+    assert not failures, failures

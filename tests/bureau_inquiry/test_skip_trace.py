@@ -45,6 +45,10 @@ def test_new_points_are_added_unverified_with_source_bureau_and_e164_phones(cust
         ("address", "88 Jianguo Road, Chaoyang, Beijing", False, False, ""),
     }
     point = ContactPoint.objects.get(customer=customer, kind="phone", source="bureau")
+    # Consent unknown until a collector verifies the number (issue #15).
+    assert set(
+        ContactPoint.objects.filter(customer=customer, source="bureau").values_list("consent", flat=True)
+    ) == {None}
     version = point.history.get()
     assert (version.history_user, version.history_change_reason) == (actor, "skip trace")
 
