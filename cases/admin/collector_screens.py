@@ -16,7 +16,6 @@ a service's refusal comes back on the form (or, for a contact the rules
 refused, as an error message while the refused attempt joins the timeline).
 """
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -35,11 +34,10 @@ from backoffice.access import (
     can_view_full_id,
     cases_for,
     disputes_for,
+    may_read_case_history,
     settlements_for,
     writable_cases_for,
 )
-from backoffice.models import AccessRecord
-from backoffice.services import record_access
 from cases.forms import (
     DisputeForm,
     HoldForm,
@@ -63,8 +61,6 @@ from cases.services.plans import create_plan
 from cases.services.promises import make_promise
 from cases.services.settlements import approval_limit, covers, decide_settlement, propose_settlement
 from cases.services.stages import change_stage
-
-reveal_log = logging.getLogger("ledgerline.audit.national_id")
 
 QUEUE_PAGE_SIZE = 50
 TIMELINE_LIMIT = 200
@@ -390,14 +386,8 @@ def case_page_view(model_admin, request, object_id):
                 return HttpResponseRedirect(page_url)
         messages.error(request, gettext("Nothing was saved; see the form marked below."))
         forms[name] = form
-    elif can_view_full_id(user):
-        reveal_log.info(
-            "national ID shown in full",
-            extra={"user_id": user.pk, "customer_id": overview.customer.pk},
-        )
-        if overview.customer.national_id:
-            record_access(user=user, action=AccessRecord.Action.REVEAL_NATIONAL_ID, obj=overview.customer)
 
+    shows_history = may_read_case_history(user, case)
     context = _context(
         model_admin,
         request,
@@ -405,16 +395,23 @@ def case_page_view(model_admin, request, object_id):
         case=overview.case,
         overview=overview,
         customer=overview.customer,
-        national_id=(
-            overview.customer.national_id if can_view_full_id(user) else overview.customer.masked_national_id
+        # Always the mask (issue #15): a holder of view_full_id reveals one
+        # value, with a reason and an access record, on the customer's page.
+        national_id=overview.customer.masked_national_id,
+        reveal_url=(
+            reverse("admin:customers_customer_change", args=[overview.customer.pk])
+            if can_view_full_id(user) and overview.customer.national_id
+            else ""
         ),
         customer_now=_customer_now(overview.customer),
         settlements=_settlement_rows(settlements, user),
         disputes=list(disputes_for(user).filter(case_id=case.pk).order_by("-opened_on", "-id")),
         timeline=case_timeline(case, limit=TIMELINE_LIMIT, user=user),
         timeline_limit=TIMELINE_LIMIT,
-        history=_case_history(case.pk),
-        history_url=reverse("admin:cases_collectioncase_history", args=[case.pk]),
+        # Agency staff read the case's own history only where the placement
+        # shares the lender's contact history (backoffice.access, issue #15).
+        history=_case_history(case.pk) if shows_history else None,
+        history_url=reverse("admin:cases_collectioncase_history", args=[case.pk]) if shows_history else None,
         change_url=reverse("admin:cases_collectioncase_change", args=[case.pk]),
         compliance=_compliance(overview, user) if may_work else None,
         may_work=may_work,
@@ -468,8 +465,13 @@ def _settlement_rows(settlements: list[Settlement], user) -> list[dict]:
 
 
 def _compliance(overview, user) -> dict:
-    """The contact rules' answer for calling the primary phone right now."""
+    """The contact rules' answer for calling the primary phone right now.
+
+    A number whose consent is unknown (skip-traced, not yet verified) is
+    offered only when there is no other: the rules then refuse it
+    (``LL-CONSENT-UNKNOWN``), so it is never shown as one to dial."""
     phones = [p for p in overview.contact_points if p.kind == "phone"]
+    phones = [p for p in phones if p.consent is not None] or phones
     point = next((p for p in phones if p.primary), phones[0] if phones else None)
     if point is None:
         return {"point": None}

@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.urls import reverse
 
+from backoffice.models import AccessRecord
 from cases.models import (
     CollectionCase,
     ContactAttempt,
@@ -96,9 +97,14 @@ def test_collector_sees_customer_debts_and_masked_id_on_own_case(client, collect
     assert 'id="timeline"' in html and 'id="case-history"' in html
 
 
-def test_supervisor_sees_full_national_id(client, case):
+def test_supervisor_sees_the_mask_and_a_way_to_reveal_it_deliberately(client, case):
+    """Details always show the mask (issue #15); revealing is the customer
+    page's "Reveal" with a reason, never a side effect of opening a case."""
     response = as_user(client, member("Supervisor")).get(page_url(case))
-    assert "110101199001011234" in response.content.decode()
+    html = response.content.decode()
+    assert "110101199001011234" not in html and case.customer.masked_national_id in html
+    assert reverse("admin:customers_customer_change", args=[case.customer_id]) in html
+    assert not AccessRecord.objects.exists()
 
 
 def test_other_collector_gets_404(client, case):
