@@ -21,6 +21,8 @@ from simple_history.admin import SimpleHistoryAdmin
 from backoffice.models import AccessRecord
 
 admin.site.site_header = "Ledgerline"
+# "View site" goes to the site root, which sends each role to its work page (issue #16).
+admin.site.site_url = "/"
 admin.site.site_title = "Ledgerline"
 admin.site.index_title = _("Back office")
 
@@ -29,12 +31,19 @@ _admin_index = admin.site.index
 
 def _index_with_supervision(request, extra_context=None):
     """The admin index plus ``supervision_links`` for its "Supervision" box
-    (``templates/admin/index.html``): the audit trail for those allowed."""
+    (``templates/admin/index.html``): the audit trail for those allowed;
+    and ``work_links`` for its "Your work" box: the work pages of the
+    user's roles (issue #16, ``backoffice.views.landing``)."""
     from backoffice.views.audit import supervision_links
     from backoffice.views.dashboard import supervision_links as dashboard_links
+    from backoffice.views.landing import work_links
 
     links = dashboard_links(request) + supervision_links(request)
-    context = {"supervision_links": links, **(extra_context or {})}
+    context = {
+        "supervision_links": links,
+        "work_links": [link for link in work_links(request.user) if link[1] != request.path],
+        **(extra_context or {}),
+    }
     return _admin_index(request, extra_context=context)
 
 

@@ -12,9 +12,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from backoffice.api.auth import LogoutAllView, LogoutView, TokenLoginView
 from backoffice.views import audit as audit_views
 from backoffice.views.dashboard import dashboard_urls
+from backoffice.views.landing import landing_view
 from backoffice.views.second_factor import second_factor_urls
 
 urlpatterns = [
+    # The site root (and the admin's "View site"): each role's work page (issue #16).
+    path("", landing_view, name="landing"),
     path("admin/audit/", audit_views.audit_trail_view, name="audit-trail"),
     path("admin/audit/csv/", audit_views.audit_trail_csv_view, name="audit-trail-csv"),
     path(
