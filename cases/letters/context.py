@@ -56,6 +56,12 @@ def format_money(amount: Decimal, currency: str) -> str:
     return f"{currency} {amount:,.2f}"
 
 
+def has_contact_channel(creditor) -> bool:
+    """Whether the letter can tell the debtor how to reach the creditor: a
+    phone, an email or a postal address (blank strings do not count)."""
+    return any((value or "").strip() for value in (creditor.phone, creditor.email, creditor.address))
+
+
 def postal_address(debt: Debt) -> ContactPoint | None:
     """The customer's address to write to: the primary one first, never one
     marked do-not-contact (RULES.md §4 ``contact_point``)."""
@@ -146,7 +152,14 @@ def letter_context(
       ``itemization_amount``, ``interest``, ``penalty``, ``fees``,
       ``legal_cost`` when not zero, ``payments_and_credits``, ``total``);
     - ``time_barred`` (US and the limitation date is before ``today``);
-    - ``debt_collector_disclosure`` (US and the policy is not first-party).
+    - ``debt_collector_disclosure`` (US and the policy is not first-party);
+    - ``has_contact_channel``: the creditor has a phone, an email or an
+      address. Without one, the templates leave out every sentence that asks
+      the debtor to contact us (the dispute paragraph keeps only how disputes
+      are handled), instead of printing an empty list of channels
+      ("请通过以下方式与我们联系：。", issue #16). The letter is still issued:
+      a creditor without contact details is a data problem to fix on the
+      creditor, not a reason to hold back a letter that states the debt.
 
     ``ValueError`` for an unknown language or a negative deadline.
     """
@@ -194,4 +207,5 @@ def letter_context(
         "validation": validation,
         "time_barred": bool(is_us and debt.limitation_on and debt.limitation_on < today),
         "debt_collector_disclosure": is_us and not policy.first_party,
+        "has_contact_channel": has_contact_channel(debt.creditor),
     }

@@ -12,7 +12,7 @@ from PIL import Image, ImageChops
 
 from cases.letters import letter_context, render_demand_letter, render_demand_letter_html
 from cases.letters.context import postal_address
-from cases.models import Debt
+from cases.models import Creditor, Debt
 from cases.services.close_of_business import close_chunk
 from cases.services.payments import post_payment
 from tests.factories import (
@@ -300,3 +300,75 @@ def test_cn_letter_has_no_us_validation_notice(cn_debt, language):
     assert VALIDATION_SENTENCE not in text
     assert "original creditor" not in text
     assert "cannot sue you" not in text
+
+
+# --- contact channels (issue #16) -------------------------------------------------
+
+ZH_CONTACT = "请通过以下方式与我们联系"
+
+
+def creditor_reached_by(debt, **channels):
+    """Set the creditor's phone, email and address: blank unless given."""
+    fields = {"phone": "", "email": "", "address": ""} | channels
+    Creditor.objects.filter(pk=debt.creditor_id).update(**fields)
+
+
+def zh_text(debt) -> str:
+    """The Chinese letter's text without whitespace: a CJK line can wrap
+    between any two characters."""
+    return "".join(pdf_text(render_demand_letter(debt=debt, language="zh-hans", today=TODAY)).split())
+
+
+def en_text(debt) -> str:
+    return pdf_text(render_demand_letter(debt=debt, language="en", today=TODAY))
+
+
+def test_zh_letter_of_a_creditor_without_contact_channel_leaves_the_contact_sentences_out(cn_debt):
+    creditor_reached_by(cn_debt)
+    assert letter_context(debt=cn_debt, language="zh-hans", today=TODAY)["has_contact_channel"] is False
+    text = zh_text(cn_debt)
+    assert ZH_CONTACT not in text
+    assert "：。" not in text and "欢迎与我们联系" not in text
+    # How a dispute is handled is still said.
+    assert "如您对上述欠款的存在或金额有异议，我们将自收到异议之日起30日内完成核实并答复您" in text
+
+
+def test_en_letter_of_a_creditor_without_contact_channel_leaves_the_contact_sentences_out(cn_debt):
+    creditor_reached_by(cn_debt)
+    text = en_text(cn_debt)
+    assert "contact us" not in text.lower()
+    assert "If you dispute this debt, we will look into it and answer you within 30 days" in text
+
+
+def test_us_letter_without_contact_channel_does_not_point_at_missing_contact_details(us_debt):
+    creditor_reached_by(us_debt)
+    text = en_text(us_debt)
+    assert "contact us" not in text.lower()
+    assert "contact details above" not in text
+    assert VALIDATION_SENTENCE in text
+
+
+def test_letters_of_a_creditor_with_only_a_phone_give_the_phone(cn_debt):
+    creditor_reached_by(cn_debt, phone="400-820-1234")
+    assert f"{ZH_CONTACT}：电话400-820-1234。我们将" in zh_text(cn_debt)
+    text = en_text(cn_debt)
+    assert "the amount is wrong, contact us by phone at 400-820-1234. We will look into it" in text
+    assert "contact us to discuss a payment plan" in text
+
+
+def test_letters_of_a_creditor_with_only_an_address_ask_for_a_letter(cn_debt):
+    creditor_reached_by(cn_debt, address="上海市浦东新区世纪大道100号")
+    assert f"{ZH_CONTACT}：来函至上海市浦东新区世纪大道100号。" in zh_text(cn_debt)
+    # Whitespace removed: the address may wrap at any character.
+    assert "contactusbywritingto上海市浦东新区世纪大道100号." in "".join(en_text(cn_debt).split())
+
+
+def test_letters_of_a_creditor_with_every_channel_list_them_all(cn_debt):
+    text = zh_text(cn_debt)
+    assert (
+        f"{ZH_CONTACT}：电话400-820-1234，邮箱service@huaxin.example.cn，或来函至上海市浦东新区世纪大道100号20层。"
+        in text
+    )
+    en = en_text(cn_debt)
+    assert "contact us by phone at 400-820-1234 or by email at service@huaxin.example.cn, or write to" in en
+    assert "orwriteto上海市浦东新区世纪大道100号20层." in "".join(en.split())  # the address may wrap
