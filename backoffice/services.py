@@ -45,6 +45,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -54,6 +55,7 @@ from uuid import UUID
 from django.db import connection, models, transaction
 from django.db.models import Exists, Max, OuterRef
 
+from backoffice.audit import operator_name, system_user
 from backoffice.models import AccessRecord, AuditSeal
 
 log = logging.getLogger("ledgerline.audit")
@@ -104,6 +106,26 @@ def record_download(*, user, action: str, obj, file_name: str, rows: int, via: s
     if via:
         detail += f"; via {via}"
     return record_access(user=user, action=action, obj=obj, detail=detail)
+
+
+def record_command_file(
+    *, action: str, obj, out_path: str, rows: int, command: str, ids: dict
+) -> AccessRecord:
+    """A file of personal data written by a management command (``--out``,
+    ``--report``): one access record as the system user (an operator's shell
+    has no Ledgerline login) naming the operating-system account that ran
+    it, and one audit log line with ids and counts only."""
+    operator = operator_name()
+    entry = record_download(
+        user=system_user(),
+        action=action,
+        obj=obj,
+        file_name=os.path.basename(out_path),
+        rows=rows,
+        via=f"{command}, operator {operator}",
+    )
+    log.info("file written by %s", command.split()[0], extra={**ids, "rows": rows, "operator": operator})
+    return entry
 
 
 # --------------------------------------------------------------------------

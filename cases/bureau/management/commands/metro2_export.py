@@ -6,21 +6,17 @@ written to FILE (to look at, or to send by hand): no submission is recorded,
 but the file's handing-out is, as an access record (``DOWNLOAD_METRO2``).
 """
 
-import logging
-import os
 import sys
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from backoffice.audit import operator_name, system_user
+from backoffice.audit import system_user
 from backoffice.models import AccessRecord
-from backoffice.services import record_download
+from backoffice.services import record_command_file
 from cases.bureau.services import generate_submission, parse_period, write_file
 from cases.models import Creditor
-
-audit_log = logging.getLogger("ledgerline.audit")
 
 
 class Command(BaseCommand):
@@ -74,18 +70,13 @@ class Command(BaseCommand):
         data and no ``BureauSubmission`` remembers it: one access record,
         written as the system user (an operator's shell has no Ledgerline
         login) naming the operating-system account that ran the command."""
-        operator = operator_name()
-        record_download(
-            user=system_user(),
+        record_command_file(
             action=AccessRecord.Action.DOWNLOAD_METRO2,
             obj=creditor,
-            file_name=os.path.basename(out_path),
+            out_path=out_path,
             rows=accounts,
-            via=f"metro2_export --out --period {period}, operator {operator}",
-        )
-        audit_log.info(
-            "Metro 2 file written by metro2_export --out",
-            extra={"creditor_id": creditor.pk, "period": period, "accounts": accounts, "operator": operator},
+            command=f"metro2_export --out --period {period}",
+            ids={"creditor_id": creditor.pk, "period": period},
         )
 
 

@@ -7,7 +7,6 @@ report as CSV (and writes an access record: see ``_record_report``). Exits
 non-zero when the file or any row was rejected.
 """
 
-import logging
 import os
 import sys
 
@@ -17,17 +16,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from backoffice.audit import operator_name, system_user
+from backoffice.audit import system_user
 from backoffice.models import AccessRecord
-from backoffice.services import record_download
+from backoffice.services import record_command_file
 from cases.models import Creditor
 from cases.placements.models import PlacementFile
 from cases.placements.selectors import report_csv, report_lines
 from cases.placements.services import submit_placement_file
 
 SHOWN_LINES = 20
-
-audit_log = logging.getLogger("ledgerline.audit")
 
 
 class Command(BaseCommand):
@@ -107,19 +104,13 @@ class Command(BaseCommand):
         """The report holds account numbers and the file's values: one access
         record, written as the system user (an operator's shell has no
         Ledgerline login) naming the operating-system account that ran it."""
-        operator = operator_name()
-        rows = report_lines(placement_file).count()
-        record_download(
-            user=system_user(),
+        record_command_file(
             action=AccessRecord.Action.EXPORT_CSV,
             obj=placement_file,
-            file_name=os.path.basename(out_path),
-            rows=rows,
-            via=f"import_placements --report, operator {operator}",
-        )
-        audit_log.info(
-            "placement report written by import_placements",
-            extra={"placement_file_id": placement_file.pk, "rows": rows, "operator": operator},
+            out_path=out_path,
+            rows=report_lines(placement_file).count(),
+            command="import_placements --report",
+            ids={"placement_file_id": placement_file.pk},
         )
 
     def _creditor(self, value: str) -> Creditor:
