@@ -29,6 +29,17 @@ REVEALABLE_FIELDS: dict[str, str] = {
 REASON_MAX_LENGTH = 200
 
 
+def _checked_reason(reason, errors: dict, *, limit: int, missing) -> str:
+    """The reason with its white space folded; a missing or too long one is
+    added to ``errors`` (the caller raises them together with its own)."""
+    reason = " ".join((reason or "").split())
+    if not reason:
+        errors["reason"] = missing
+    elif len(reason) > limit:
+        errors["reason"] = _("At most %(n)d characters.") % {"n": limit}
+    return reason
+
+
 def _reveal_detail(*, field: str, reason: str, where: str) -> str:
     return f"field={field}; reason={reason}; from={where}"
 
@@ -48,11 +59,9 @@ def reveal_personal_value(*, user, customer: Customer, field: str, reason: str, 
     errors = {}
     if field not in REVEALABLE_FIELDS:
         errors["field"] = _("Choose one of: %(fields)s.") % {"fields": ", ".join(REVEALABLE_FIELDS)}
-    reason = " ".join((reason or "").split())
-    if not reason:
-        errors["reason"] = _("Say why you need the full value.")
-    elif len(reason) > REASON_MAX_LENGTH:
-        errors["reason"] = _("At most %(n)d characters.") % {"n": REASON_MAX_LENGTH}
+    reason = _checked_reason(
+        reason, errors, limit=REASON_MAX_LENGTH, missing=_("Say why you need the full value.")
+    )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -100,11 +109,7 @@ def verify_contact_point(*, contact_point, consent: bool, actor, reason: str):
     errors = {}
     if not isinstance(consent, bool):
         errors["consent"] = _("Say whether the debtor consents to be contacted there (true or false).")
-    reason = " ".join((reason or "").split())
-    if not reason:
-        errors["reason"] = _("Say why.")
-    elif len(reason) > VERIFY_REASON_MAX_LENGTH:
-        errors["reason"] = _("At most %(n)d characters.") % {"n": VERIFY_REASON_MAX_LENGTH}
+    reason = _checked_reason(reason, errors, limit=VERIFY_REASON_MAX_LENGTH, missing=_("Say why."))
     if errors:
         raise ValidationError(errors)
     may_verify = actor is not None and actor.is_active and actor.has_perm("customers.verify_contactpoint")
